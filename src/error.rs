@@ -1,0 +1,314 @@
+//! The two error families: [`ConfigError`] from `build()`, and [`AuthError`] per request.
+
+use std::fmt;
+use std::time::Duration;
+
+use http::StatusCode;
+
+/// A configuration mistake, reported by a `build()` method.
+///
+/// The message says what to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting was not given.
+    #[error("{0}")]
+    Missing(&'static str),
+    /// A setting has a value tollgate cannot use.
+    #[error("{0}")]
+    Invalid(String),
+    /// OpenID Connect discovery failed, so the JWKS location is unknown.
+    #[error("OIDC discovery from {url} failed: {reason}; check the issuer URL, or set the JWKS URL explicitly")]
+    Discovery {
+        /// The discovery document URL that was fetched.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Why a request was not authenticated, as far as the client may know.
+///
+/// Each kind maps to one HTTP status and one RFC 6750 `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// No credential was presented. 401, challenge without an error code.
+    MissingCredential,
+    /// The credential could not be read: two `Authorization` headers, an empty or malformed
+    /// bearer value, a token over the size limit. 401, `error="invalid_request"`.
+    InvalidRequest,
+    /// A token was presented and is not acceptable (bad signature, wrong issuer or audience,
+    /// unknown key, malformed). 401, `error="invalid_token"`.
+    InvalidToken,
+    /// A token was presented and has expired. 401, `error="invalid_token"`.
+    ExpiredToken,
+    /// The principal is authenticated but lacks a required scope. 403,
+    /// `error="insufficient_scope"`.
+    InsufficientScope,
+    /// The identity provider's keys cannot be loaded and none are cached, so no token can be
+    /// checked. 503 with `Retry-After`; the client is not at fault.
+    Unavailable,
+}
+
+impl AuthErrorKind {
+    /// The HTTP status this kind is answered with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::MissingCredential
+            | Self::InvalidRequest
+            | Self::InvalidToken
+            | Self::ExpiredToken => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The RFC 6750 error code, if this kind has one.
+    pub fn error_code(self) -> Option<&'static str> {
+        match self {
+            Self::MissingCredential | Self::Unavailable => None,
+            Self::InvalidRequest => Some("invalid_request"),
+            Self::InvalidToken | Self::ExpiredToken => Some("invalid_token"),
+            Self::InsufficientScope => Some("insufficient_scope"),
+        }
+    }
+
+    /// A short description that is safe to show to the client.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::MissingCredential => "Authentication is required",
+            Self::InvalidRequest => "The request's credential could not be read",
+            Self::InvalidToken => "The access token is invalid",
+            Self::ExpiredToken => "The access token has expired",
+            Self::InsufficientScope => "The access token lacks a required scope",
+            Self::Unavailable => "Authentication is temporarily unavailable",
+        }
+    }
+}
+
+/// The internal reason behind an [`AuthError`], for logs and tests; never sent to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// No credential in the configured places.
+    NoCredential,
+    /// More than one `Authorization` header (or credential source) was present.
+    DuplicateCredential,
+    /// The header or cookie value was not a well-formed credential.
+    MalformedCredential,
+    /// The token exceeds the configured size limit.
+    TooLarge,
+    /// The token is not three base64url segments of JSON.
+    Malformed,
+    /// The header's `alg` is not on the allowlist (this covers `none` and `HS*`).
+    AlgorithmNotAllowed,
+    /// The header carries a `crit` parameter; tollgate understands no JWS extensions.
+    UnsupportedCritical,
+    /// No key in the issuer's JWKS has the token's `kid`.
+    UnknownKey,
+    /// Keys exist but none may verify this token (`kty`/`alg` disagree, or no `kid` and
+    /// several candidates).
+    NoMatchingKey,
+    /// The signature does not verify.
+    BadSignature,
+    /// `exp` is in the past (beyond the leeway).
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    NotYetValid,
+    /// `iss` is missing or not the configured issuer.
+    WrongIssuer,
+    /// `aud` is missing or names none of the accepted audiences.
+    WrongAudience,
+    /// A required claim (including `exp`) is missing.
+    MissingClaim,
+    /// A registered claim has the wrong JSON type (e.g. `exp` as a string).
+    InvalidClaim,
+    /// The claims do not deserialize into the application's claims type.
+    ClaimsShape,
+    /// The principal lacks a required scope.
+    MissingScope,
+    /// The JWKS could not be loaded and no keys are cached.
+    KeysUnavailable,
+}
+
+/// A per-request authentication failure.
+///
+/// The client sees only [`kind`](Self::kind) (status, challenge and a short description);
+/// the [`reason`](Self::reason) goes to traces. Neither ever contains the credential.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthError {
+    kind: AuthErrorKind,
+    reason: Reason,
+    scope: Option<Box<str>>,
+    retry_after: Option<Duration>,
+}
+
+impl AuthError {
+    /// An error of `kind` with the internal `reason`.
+    pub fn new(kind: AuthErrorKind, reason: Reason) -> Self {
+        Self {
+            kind,
+            reason,
+            scope: None,
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn missing() -> Self {
+        Self::new(AuthErrorKind::MissingCredential, Reason::NoCredential)
+    }
+
+    pub(crate) fn invalid_request(reason: Reason) -> Self {
+        Self::new(AuthErrorKind::InvalidRequest, reason)
+    }
+
+    pub(crate) fn invalid_token(reason: Reason) -> Self {
+        let kind = if reason == Reason::Expired {
+            AuthErrorKind::ExpiredToken
+        } else {
+            AuthErrorKind::InvalidToken
+        };
+        Self::new(kind, reason)
+    }
+
+    pub(crate) fn unavailable(retry_after: Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(AuthErrorKind::Unavailable, Reason::KeysUnavailable)
+        }
+    }
+
+    /// A 403 `insufficient_scope` error naming the scope(s) the request needs
+    /// (space-separated, as RFC 6750 §3 writes them).
+    ///
+    /// # Panics
+    /// Never; a scope containing `"` or `\` is dropped from the challenge, since RFC 6750 scope
+    /// tokens cannot contain them.
+    pub fn insufficient_scope(scope: impl Into<String>) -> Self {
+        let scope: String = scope.into();
+        let valid = !scope.is_empty()
+            && scope
+                .bytes()
+                .all(|b| b == b' ' || ((0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\'));
+        Self {
+            scope: valid.then(|| scope.into_boxed_str()),
+            ..Self::new(AuthErrorKind::InsufficientScope, Reason::MissingScope)
+        }
+    }
+
+    /// What the client is told.
+    pub fn kind(&self) -> AuthErrorKind {
+        self.kind
+    }
+
+    /// Why, for logs and tests.
+    pub fn reason(&self) -> Reason {
+        self.reason
+    }
+
+    /// The HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    /// The required scope, for `insufficient_scope` errors.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// How long the client should wait, for `Unavailable` errors.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The RFC 6750 `WWW-Authenticate` value for this error, with the given realm.
+    ///
+    /// `None` for [`AuthErrorKind::Unavailable`], which is not a challenge.
+    pub fn www_authenticate(&self, realm: &str) -> Option<String> {
+        if self.kind == AuthErrorKind::Unavailable {
+            return None;
+        }
+        let mut value = format!("Bearer realm=\"{realm}\"");
+        if let Some(code) = self.kind.error_code() {
+            value.push_str(", error=\"");
+            value.push_str(code);
+            value.push_str("\", error_description=\"");
+            value.push_str(self.kind.description());
+            value.push('"');
+        }
+        if let Some(scope) = &self.scope {
+            value.push_str(", scope=\"");
+            value.push_str(scope);
+            value.push('"');
+        }
+        Some(value)
+    }
+}
+
+impl fmt::Debug for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("AuthError");
+        d.field("kind", &self.kind).field("reason", &self.reason);
+        if let Some(scope) = &self.scope {
+            d.field("scope", scope);
+        }
+        if let Some(retry) = &self.retry_after {
+            d.field("retry_after", retry);
+        }
+        d.finish()
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.description())
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_follow_rfc6750() {
+        let e = AuthError::missing();
+        assert_eq!(e.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            e.www_authenticate("api").as_deref(),
+            Some("Bearer realm=\"api\"")
+        );
+
+        let e = AuthError::invalid_token(Reason::BadSignature);
+        assert_eq!(
+            e.www_authenticate("api").as_deref(),
+            Some("Bearer realm=\"api\", error=\"invalid_token\", error_description=\"The access token is invalid\"")
+        );
+        assert_eq!(
+            AuthError::invalid_token(Reason::Expired).kind(),
+            AuthErrorKind::ExpiredToken
+        );
+
+        let e = AuthError::insufficient_scope("admin write");
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        assert!(e
+            .www_authenticate("api")
+            .is_some_and(|v| v.ends_with(", scope=\"admin write\"")));
+
+        let e = AuthError::unavailable(Duration::from_secs(5));
+        assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.www_authenticate("api"), None);
+    }
+
+    #[test]
+    fn scope_that_would_break_the_header_is_dropped() {
+        let e = AuthError::insufficient_scope("a\"b");
+        assert_eq!(e.scope(), None);
+        assert!(!e
+            .www_authenticate("api")
+            .unwrap_or_default()
+            .contains("scope="));
+    }
+}

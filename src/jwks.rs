@@ -1,0 +1,492 @@
+//! JSON Web Key Sets: tolerant parsing into ready verification keys, and a cache that reads
+//! without locking and refreshes periodically and on an unknown `kid`.
+//!
+//! Parsing rules, applied per key so that one bad or unfamiliar key never takes the set down:
+//! - keys with `use` other than `sig` (e.g. `enc`), or `key_ops` without `verify`, are skipped;
+//! - `oct` (symmetric) keys are skipped: a published symmetric key is a key anyone can sign with;
+//! - RSA keys under 2048 bits are skipped;
+//! - EC keys on curves other than P-256/P-384, OKP keys other than Ed25519, and unknown `kty`s
+//!   (post-quantum `AKP`, …) are skipped;
+//! - a key whose `alg` tollgate does not verify with (e.g. `RSA-OAEP`), or whose `alg` does not
+//!   belong to its `kty`, is skipped;
+//! - when two keys share a `kid` and key type, the first one wins.
+//!
+//! Each skipped key emits a `debug` event on the `tollgate::jwks` target.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use jsonwebtoken::DecodingKey;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::fetch::{FetchError, Fetcher};
+use crate::jwt::{Algorithm, KeyFamily};
+
+const TARGET: &str = "tollgate::jwks";
+
+/// JWK members are base64url; some issuers pad them, which is harmless here.
+const JWK_B64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// One usable verification key.
+pub(crate) struct VerifyingKey {
+    kid: Option<String>,
+    family: KeyFamily,
+    alg: Option<Algorithm>,
+    key: DecodingKey,
+}
+
+impl VerifyingKey {
+    fn accepts(&self, alg: Algorithm) -> bool {
+        alg.family() == self.family && self.alg.is_none_or(|a| a == alg)
+    }
+
+    /// Verifies `signature` over `message` with the aws-lc-rs provider, chosen explicitly so
+    /// jsonwebtoken's process-wide default (which can panic) is never consulted.
+    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &Vec<u8>) -> bool {
+        if !self.accepts(alg) {
+            return false;
+        }
+        let factory = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.verifier_factory;
+        match factory(&alg.to_jsonwebtoken(), &self.key) {
+            Ok(verifier) => verifier.verify(message, signature).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// The outcome of looking a token's key up in a set.
+pub(crate) enum Lookup<'a> {
+    Found(&'a VerifyingKey),
+    /// No key carries the token's `kid`: the issuer may have rotated keys.
+    UnknownKid,
+    /// Keys exist but none may verify this token.
+    NoMatch,
+}
+
+/// A parsed key set.
+#[derive(Default)]
+pub(crate) struct KeySet {
+    keys: Vec<VerifyingKey>,
+    by_kid: HashMap<String, Vec<usize>>,
+}
+
+impl KeySet {
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Picks the key for a token: by `kid` when the token has one; otherwise the single key that
+    /// accepts `alg` (several candidates are ambiguous, and trying each is not done).
+    pub(crate) fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup<'_> {
+        match kid {
+            Some(kid) => match self.by_kid.get(kid) {
+                None => Lookup::UnknownKid,
+                Some(indexes) => indexes
+                    .iter()
+                    .filter_map(|&i| self.keys.get(i))
+                    .find(|k| k.accepts(alg))
+                    .map_or(Lookup::NoMatch, Lookup::Found),
+            },
+            None => {
+                let mut candidates = self.keys.iter().filter(|k| k.accepts(alg));
+                match (candidates.next(), candidates.next()) {
+                    (Some(key), None) => Lookup::Found(key),
+                    _ => Lookup::NoMatch,
+                }
+            }
+        }
+    }
+
+    /// Parses a JWKS document, keeping every key tollgate can use.
+    pub(crate) fn parse(doc: JwksDocument) -> Self {
+        let mut set = KeySet::default();
+        for (index, raw) in doc.keys.into_iter().enumerate() {
+            let raw: RawJwk = match serde_json::from_value(raw) {
+                Ok(raw) => raw,
+                Err(e) => {
+                    tracing::debug!(target: TARGET, index, error = %e, "skipping malformed JWK");
+                    continue;
+                }
+            };
+            let kid = raw.kid.clone();
+            match raw.into_key() {
+                Ok(key) => set.insert(key),
+                Err(why) => {
+                    tracing::debug!(target: TARGET, index, kid = ?kid, why, "skipping JWK");
+                }
+            }
+        }
+        set
+    }
+
+    fn insert(&mut self, key: VerifyingKey) {
+        if let Some(kid) = &key.kid {
+            let same = self.by_kid.get(kid).is_some_and(|existing| {
+                existing
+                    .iter()
+                    .filter_map(|&i| self.keys.get(i))
+                    .any(|k| k.family == key.family)
+            });
+            if same {
+                tracing::debug!(target: TARGET, kid = %kid, "skipping JWK: duplicate kid for this key type");
+                return;
+            }
+            self.by_kid
+                .entry(kid.clone())
+                .or_default()
+                .push(self.keys.len());
+        }
+        self.keys.push(key);
+    }
+}
+
+/// The top level of a JWKS: entries are kept as raw JSON so each is parsed on its own.
+#[derive(Deserialize)]
+pub(crate) struct JwksDocument {
+    keys: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    #[serde(default, rename = "use")]
+    use_: Option<String>,
+    #[serde(default)]
+    key_ops: Option<Vec<String>>,
+    #[serde(default)]
+    alg: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crv: Option<String>,
+    #[serde(default)]
+    n: Option<String>,
+    #[serde(default)]
+    e: Option<String>,
+    #[serde(default)]
+    x: Option<String>,
+    #[serde(default)]
+    y: Option<String>,
+}
+
+impl RawJwk {
+    fn into_key(self) -> Result<VerifyingKey, &'static str> {
+        match self.use_.as_deref() {
+            None | Some("sig") => {}
+            Some(_) => return Err("not a signature key (use)"),
+        }
+        if self
+            .key_ops
+            .as_ref()
+            .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+        {
+            return Err("key_ops does not allow verify");
+        }
+        let alg = match self.alg.as_deref() {
+            None => None,
+            Some(name) => Some(Algorithm::from_jose(name).ok_or("alg not used for verification")?),
+        };
+        let b64 = |v: &Option<String>| -> Result<Vec<u8>, &'static str> {
+            JWK_B64
+                .decode(v.as_deref().ok_or("missing key member")?)
+                .map_err(|_| "key member is not base64url")
+        };
+        let (family, key) = match self.kty.as_str() {
+            "RSA" => {
+                let n = b64(&self.n)?;
+                let e = b64(&self.e)?;
+                let n = strip_leading_zeros(&n);
+                let e = strip_leading_zeros(&e);
+                if n.len() < 256 || n.first().is_some_and(|&b| n.len() == 256 && b < 0x80) {
+                    return Err("RSA modulus under 2048 bits");
+                }
+                if e.is_empty() || e.len() > 4 {
+                    return Err("RSA exponent out of range");
+                }
+                (KeyFamily::Rsa, DecodingKey::from_rsa_raw_components(n, e))
+            }
+            "EC" => {
+                let (family, len) = match self.crv.as_deref() {
+                    Some("P-256") => (KeyFamily::P256, 32),
+                    Some("P-384") => (KeyFamily::P384, 48),
+                    _ => return Err("unsupported EC curve"),
+                };
+                let x = b64(&self.x)?;
+                let y = b64(&self.y)?;
+                if x.len() != len || y.len() != len {
+                    return Err("EC coordinate has the wrong length");
+                }
+                let mut point = Vec::with_capacity(1 + 2 * len);
+                point.push(0x04);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                (family, DecodingKey::from_ec_der(&point))
+            }
+            "OKP" => {
+                if self.crv.as_deref() != Some("Ed25519") {
+                    return Err("unsupported OKP curve");
+                }
+                let x = b64(&self.x)?;
+                if x.len() != 32 {
+                    return Err("Ed25519 key has the wrong length");
+                }
+                (KeyFamily::Ed25519, DecodingKey::from_ed_der(&x))
+            }
+            "oct" => return Err("symmetric keys are never used"),
+            _ => return Err("unsupported key type"),
+        };
+        if alg.is_some_and(|alg| alg.family() != family) {
+            return Err("alg does not match the key type");
+        }
+        Ok(VerifyingKey {
+            kid: self.kid,
+            family,
+            alg,
+            key,
+        })
+    }
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
+    bytes.get(zeros..).unwrap_or_default()
+}
+
+/// Settings of a [`JwksCache`].
+#[derive(Debug, Clone)]
+pub(crate) struct CacheSettings {
+    pub(crate) refresh_interval: Duration,
+    pub(crate) unknown_kid_cooldown: Duration,
+}
+
+/// The keys of one JWKS URL: read lock-free, refreshed in the background and on demand.
+pub(crate) struct JwksCache {
+    url: String,
+    fetcher: Fetcher,
+    settings: CacheSettings,
+    keys: ArcSwap<KeySet>,
+    /// Serialises on-demand fetches, so concurrent misses cause one fetch (single flight).
+    fetch_lock: tokio::sync::Mutex<()>,
+    /// Counts completed fetch attempts; a waiter that sees it move knows a fetch just ran.
+    attempts: AtomicU64,
+    /// Milliseconds since `started` of the last on-demand fetch (0: none yet).
+    last_on_demand_ms: AtomicU64,
+    started: Instant,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("url", &self.url)
+            .field("keys", &self.keys.load().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    pub(crate) fn new(url: String, fetcher: Fetcher, settings: CacheSettings) -> Self {
+        Self {
+            url,
+            fetcher,
+            settings,
+            keys: ArcSwap::from_pointee(KeySet::default()),
+            fetch_lock: tokio::sync::Mutex::new(()),
+            attempts: AtomicU64::new(0),
+            last_on_demand_ms: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The current key set: an atomic load, no lock.
+    pub(crate) fn keys(&self) -> arc_swap::Guard<Arc<KeySet>> {
+        self.keys.load()
+    }
+
+    /// Fetches the JWKS and, when it holds at least one usable key, swaps it in. On failure the
+    /// previous keys stay in place.
+    pub(crate) async fn refresh(&self) -> Result<usize, FetchError> {
+        let result = self.fetcher.get_json::<JwksDocument>(&self.url).await;
+        self.attempts.fetch_add(1, Ordering::Release);
+        match result {
+            Ok(doc) => {
+                let set = KeySet::parse(doc);
+                let count = set.len();
+                if count == 0 {
+                    tracing::warn!(target: TARGET, url = %self.url, "JWKS holds no usable key; keeping the previous keys");
+                    return Ok(0);
+                }
+                self.keys.store(Arc::new(set));
+                tracing::debug!(target: TARGET, url = %self.url, keys = count, "JWKS loaded");
+                Ok(count)
+            }
+            Err(e) => {
+                tracing::warn!(target: TARGET, url = %self.url, error = %e, "JWKS fetch failed; keeping the previous keys");
+                Err(e)
+            }
+        }
+    }
+
+    /// Called when a token names a key the set does not have (or no key is loaded yet).
+    ///
+    /// At most one fetch runs at a time, and at most one per cooldown: a request that arrives
+    /// during the cooldown returns at once instead of waiting or fetching. Returns whether the
+    /// caller should look again.
+    pub(crate) async fn refresh_on_miss(&self) -> bool {
+        if self.cooling_down() {
+            tracing::debug!(target: TARGET, url = %self.url, "unknown key during cooldown; not fetching");
+            return false;
+        }
+        let seen = self.attempts.load(Ordering::Acquire);
+        let _guard = self.fetch_lock.lock().await;
+        if self.attempts.load(Ordering::Acquire) != seen {
+            // Another request fetched while this one waited.
+            return true;
+        }
+        if self.cooling_down() {
+            return false;
+        }
+        let now_ms = (self.started.elapsed().as_millis() as u64).max(1);
+        self.last_on_demand_ms.store(now_ms, Ordering::Release);
+        tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
+        self.refresh().await.is_ok()
+    }
+
+    fn cooling_down(&self) -> bool {
+        let last = self.last_on_demand_ms.load(Ordering::Acquire);
+        last != 0
+            && self.started.elapsed().as_millis() as u64
+                <= last + self.settings.unknown_kid_cooldown.as_millis() as u64
+    }
+
+    /// How long until an on-demand fetch may run again, for `Retry-After`.
+    pub(crate) fn retry_after(&self) -> Duration {
+        let last = self.last_on_demand_ms.load(Ordering::Acquire);
+        let ready_at = Duration::from_millis(last) + self.settings.unknown_kid_cooldown;
+        ready_at
+            .saturating_sub(self.started.elapsed())
+            .max(Duration::from_secs(1))
+    }
+
+    /// Spawns the periodic refresh. The task holds only a weak reference and ends when the
+    /// cache is dropped; the returned handle aborts it sooner.
+    pub(crate) fn spawn_refresher(self: &Arc<Self>) -> tokio::task::AbortHandle {
+        let weak = Arc::downgrade(self);
+        let interval = self.settings.refresh_interval;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                let Some(cache) = weak.upgrade() else { break };
+                let _ = cache.refresh().await;
+            }
+        })
+        .abort_handle()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> KeySet {
+        let doc: JwksDocument = serde_json::from_str(json).unwrap_or(JwksDocument { keys: vec![] });
+        KeySet::parse(doc)
+    }
+
+    const N2048: &str = "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw";
+
+    #[test]
+    fn tolerant_parsing_keeps_what_it_can_use() {
+        let set = parse(&format!(
+            r#"{{"keys":[
+                {{"kty":"RSA","kid":"good","n":"{N2048}","e":"AQAB"}},
+                {{"kty":"RSA","kid":"enc","use":"enc","n":"{N2048}","e":"AQAB"}},
+                {{"kty":"RSA","kid":"oaep","alg":"RSA-OAEP","n":"{N2048}","e":"AQAB"}},
+                {{"kty":"RSA","kid":"small","n":"AQAB","e":"AQAB"}},
+                {{"kty":"oct","kid":"sym","k":"c2VjcmV0"}},
+                {{"kty":"AKP","kid":"pq","alg":"ML-DSA-44","pub":"AAAA"}},
+                {{"kty":"EC","kid":"p521","crv":"P-521","x":"AA","y":"AA"}},
+                {{"kty":"EC","kid":"badlen","crv":"P-256","x":"AA","y":"AA"}},
+                {{"kty":"RSA","kid":"mismatch","alg":"ES256","n":"{N2048}","e":"AQAB"}},
+                {{"kty":"RSA","kid":"verifyonly","key_ops":["encrypt"],"n":"{N2048}","e":"AQAB"}},
+                {{"kty":"RSA","kid":"good","alg":"PS256","n":"{N2048}","e":"AQAB"}},
+                {{"kty":7}},
+                "not an object",
+                {{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}
+            ]}}"#
+        ));
+        assert_eq!(set.len(), 2, "only `good` and `ed` are usable");
+        assert!(matches!(
+            set.lookup(Some("good"), Algorithm::RS256),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.lookup(Some("good"), Algorithm::PS512),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.lookup(Some("good"), Algorithm::ES256),
+            Lookup::NoMatch
+        ));
+        assert!(matches!(
+            set.lookup(Some("ed"), Algorithm::EdDSA),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.lookup(Some("enc"), Algorithm::RS256),
+            Lookup::UnknownKid
+        ));
+        assert!(matches!(
+            set.lookup(None, Algorithm::EdDSA),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.lookup(None, Algorithm::ES256),
+            Lookup::NoMatch
+        ));
+    }
+
+    #[test]
+    fn no_kid_with_several_candidates_is_ambiguous() {
+        let set = parse(&format!(
+            r#"{{"keys":[{{"kty":"RSA","n":"{N2048}","e":"AQAB"}},{{"kty":"RSA","n":"{N2048}","e":"AQAB"}}]}}"#
+        ));
+        assert_eq!(set.len(), 2);
+        assert!(matches!(
+            set.lookup(None, Algorithm::RS256),
+            Lookup::NoMatch
+        ));
+    }
+
+    #[test]
+    fn a_key_pinned_to_an_alg_accepts_only_that_alg() {
+        let set = parse(&format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"k","alg":"RS256","n":"{N2048}","e":"AQAB"}}]}}"#
+        ));
+        assert!(matches!(
+            set.lookup(Some("k"), Algorithm::RS256),
+            Lookup::Found(_)
+        ));
+        assert!(matches!(
+            set.lookup(Some("k"), Algorithm::PS256),
+            Lookup::NoMatch
+        ));
+    }
+}

@@ -1,0 +1,273 @@
+//! [`AuthLayer`]: the tower middleware that authenticates every request.
+//!
+//! The layer reads the credential (see [`credential`](crate::credential)), hands it to the
+//! [`Provider`], and on success stores the [`Principal`] (and, if configured, the typed
+//! [`Claims<T>`](crate::Claims)) in the request's extensions before calling the inner service.
+//! On failure the inner service is not called and the client gets the
+//! [`ErrorResponder`]'s response (by default RFC 6750: 401 with `WWW-Authenticate`, a short
+//! JSON body).
+//!
+//! In [optional](AuthLayerBuilder::optional) mode a request without any credential passes
+//! through anonymously (no principal), while a request with a bad credential is still
+//! rejected.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), tollgate::ConfigError> {
+//! use tollgate::{AuthLayer, CredentialSource, jwt::JwtProvider};
+//!
+//! let provider = JwtProvider::builder("https://issuer.example.com").audience("my-api").build().await?;
+//!
+//! // Defaults: `Authorization: Bearer`, 8 KiB limit, realm "api", authentication required.
+//! let layer = AuthLayer::new(provider.clone());
+//!
+//! // Customised.
+//! #[derive(Clone, serde::Deserialize)]
+//! struct MyClaims { sub: String, tenant: String }
+//! let layer = AuthLayer::builder(provider)
+//!     .realm("orders")
+//!     .sources([CredentialSource::AuthorizationBearer, CredentialSource::Cookie("session".into())])
+//!     .max_token_bytes(4096)
+//!     .claims::<MyClaims>()
+//!     .optional()
+//!     .build()?;
+//! # Ok(()) }
+//! ```
+
+mod body;
+mod response;
+mod service;
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::Extensions;
+use serde::de::DeserializeOwned;
+
+pub use body::AuthBody;
+pub use response::{default_response, ErrorResponder};
+pub use service::{AuthService, ResponseFuture};
+
+use crate::credential::{CredentialSource, Extractor};
+use crate::error::{AuthError, ConfigError, Reason};
+use crate::principal::{Claims, Principal};
+use crate::provider::Provider;
+
+/// The realm used when none is configured.
+pub const DEFAULT_REALM: &str = "api";
+
+/// Marks a request that passed an optional [`AuthLayer`] without a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Anonymous;
+
+type ClaimsHook = fn(&Principal, &mut Extensions) -> Result<(), AuthError>;
+
+pub(crate) struct Shared {
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) extractor: Extractor,
+    pub(crate) optional: bool,
+    pub(crate) realm: Box<str>,
+    pub(crate) responder: Arc<dyn ErrorResponder>,
+    pub(crate) claims: Option<ClaimsHook>,
+}
+
+impl Shared {
+    /// Stores the principal (and typed claims) in the request's extensions.
+    pub(crate) fn admit(
+        &self,
+        extensions: &mut Extensions,
+        principal: Principal,
+    ) -> Result<(), AuthError> {
+        if let Some(hook) = self.claims {
+            hook(&principal, extensions)?;
+        }
+        extensions.insert(principal);
+        Ok(())
+    }
+
+    pub(crate) fn reject(&self, error: &AuthError) -> http::Response<bytes::Bytes> {
+        tracing::debug!(
+            target: "tollgate::auth",
+            provider = self.provider.name(),
+            kind = ?error.kind(),
+            reason = ?error.reason(),
+            "request rejected"
+        );
+        self.responder.respond(error, &self.realm)
+    }
+}
+
+/// Authenticates every request with a [`Provider`]. Cheap to clone.
+#[derive(Clone)]
+#[must_use]
+pub struct AuthLayer {
+    shared: Arc<Shared>,
+}
+
+impl AuthLayer {
+    /// A layer with the defaults: bearer token from `Authorization`, 8 KiB limit, realm
+    /// `"api"`, authentication required, [`default_response`].
+    pub fn new(provider: impl Provider) -> Self {
+        Self {
+            shared: Arc::new(AuthLayerBuilder::new(Arc::new(provider)).into_shared()),
+        }
+    }
+
+    /// Starts configuring a layer.
+    pub fn builder(provider: impl Provider) -> AuthLayerBuilder {
+        AuthLayerBuilder::new(Arc::new(provider))
+    }
+}
+
+impl fmt::Debug for AuthLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthLayer")
+            .field("provider", &self.shared.provider.name())
+            .field("sources", &self.shared.extractor.sources)
+            .field("optional", &self.shared.optional)
+            .field("realm", &self.shared.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> tower_layer::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> AuthService<S> {
+        AuthService::from_shared(inner, self.shared.clone())
+    }
+}
+
+/// Configures an [`AuthLayer`]. Created by [`AuthLayer::builder`].
+#[must_use]
+pub struct AuthLayerBuilder {
+    provider: Arc<dyn Provider>,
+    extractor: Extractor,
+    optional: bool,
+    realm: String,
+    responder: Arc<dyn ErrorResponder>,
+    claims: Option<ClaimsHook>,
+}
+
+impl fmt::Debug for AuthLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthLayerBuilder")
+            .field("provider", &self.provider.name())
+            .field("extractor", &self.extractor)
+            .field("optional", &self.optional)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthLayerBuilder {
+    fn new(provider: Arc<dyn Provider>) -> Self {
+        Self {
+            provider,
+            extractor: Extractor::default(),
+            optional: false,
+            realm: DEFAULT_REALM.into(),
+            responder: Arc::new(default_response),
+            claims: None,
+        }
+    }
+
+    fn into_shared(self) -> Shared {
+        Shared {
+            provider: self.provider,
+            extractor: self.extractor,
+            optional: self.optional,
+            realm: self.realm.into_boxed_str(),
+            responder: self.responder,
+            claims: self.claims,
+        }
+    }
+
+    /// Where to read the token from, in order (default: `Authorization: Bearer`). A request that
+    /// presents a token in more than one of them is rejected.
+    pub fn sources(mut self, sources: impl IntoIterator<Item = CredentialSource>) -> Self {
+        self.extractor.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// The longest token accepted, in bytes (default 8 KiB). Longer ones are rejected before
+    /// any decoding.
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.extractor.max_len = bytes;
+        self
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenge (default `"api"`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Lets requests without any credential through, with no principal (and an [`Anonymous`]
+    /// marker in their extensions). A credential that is present but invalid is still
+    /// rejected.
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    /// Also stores the claims deserialized as `T`, wrapped in [`Claims<T>`], in each
+    /// authenticated request. A token whose claims do not fit `T` is rejected with 401
+    /// `invalid_token`.
+    pub fn claims<T>(mut self) -> Self
+    where
+        T: DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        self.claims = Some(insert_claims::<T>);
+        self
+    }
+
+    /// Replaces the rejection response (status, headers and body are all yours).
+    pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
+        self.responder = Arc::new(responder);
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// When no credential source is configured, the size limit is zero, or the realm cannot be
+    /// written inside a quoted string.
+    pub fn build(self) -> Result<AuthLayer, ConfigError> {
+        if self.extractor.sources.is_empty() {
+            return Err(ConfigError::Missing(
+                "no credential source: keep the default or name at least one in .sources(…)",
+            ));
+        }
+        if self.extractor.max_len == 0 {
+            return Err(ConfigError::Invalid(
+                "max_token_bytes must be greater than zero".into(),
+            ));
+        }
+        if self.realm.is_empty()
+            || !self
+                .realm
+                .bytes()
+                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
+        {
+            return Err(ConfigError::Invalid(format!(
+                "realm {:?} must be non-empty printable ASCII without `\"` or `\\`",
+                self.realm
+            )));
+        }
+        Ok(AuthLayer {
+            shared: Arc::new(self.into_shared()),
+        })
+    }
+}
+
+fn insert_claims<T>(principal: &Principal, extensions: &mut Extensions) -> Result<(), AuthError>
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    let claims = principal.claims_as::<T>().map_err(|e| {
+        tracing::debug!(target: "tollgate::auth", error = %e, "claims do not fit the application's type");
+        AuthError::invalid_token(Reason::ClaimsShape)
+    })?;
+    extensions.insert(Claims(claims));
+    Ok(())
+}

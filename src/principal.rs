@@ -1,0 +1,216 @@
+//! The verified identity a provider produces, and the typed claims the layer can add.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The verified identity behind a request, stored in the request's extensions by
+/// [`AuthLayer`](crate::AuthLayer). Cloning is cheap.
+#[derive(Clone, PartialEq)]
+pub struct Principal {
+    inner: Arc<Inner>,
+}
+
+#[derive(PartialEq)]
+struct Inner {
+    subject: Option<String>,
+    issuer: Option<String>,
+    provider: Arc<str>,
+    scopes: Vec<String>,
+    expires_at: Option<u64>,
+    claims: Map<String, Value>,
+}
+
+impl Principal {
+    /// A principal built by a provider.
+    ///
+    /// `scopes` are the scopes (or permissions) the credential carries, `expires_at` its expiry
+    /// in seconds since the Unix epoch, `claims` every claim of the credential.
+    pub fn new(
+        provider: Arc<str>,
+        subject: Option<String>,
+        issuer: Option<String>,
+        scopes: Vec<String>,
+        expires_at: Option<u64>,
+        claims: Map<String, Value>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                subject,
+                issuer,
+                provider,
+                scopes,
+                expires_at,
+                claims,
+            }),
+        }
+    }
+
+    /// The `sub` claim: who the credential was issued to.
+    pub fn subject(&self) -> Option<&str> {
+        self.inner.subject.as_deref()
+    }
+
+    /// The `iss` claim: who issued the credential.
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.issuer.as_deref()
+    }
+
+    /// The name of the provider that accepted the credential.
+    pub fn provider(&self) -> &str {
+        &self.inner.provider
+    }
+
+    /// The scopes the credential carries (from `scope` or `scp`).
+    pub fn scopes(&self) -> &[String] {
+        &self.inner.scopes
+    }
+
+    /// Whether the credential carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.inner.scopes.iter().any(|s| s == scope)
+    }
+
+    /// When the credential expires.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.inner
+            .expires_at
+            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+    }
+
+    /// Every claim of the credential.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.inner.claims
+    }
+
+    /// One claim by name.
+    pub fn claim(&self, name: &str) -> Option<&Value> {
+        self.inner.claims.get(name)
+    }
+
+    /// The claims deserialized into the application's type.
+    ///
+    /// # Errors
+    /// When the claims do not have the shape `T` expects.
+    pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        T::deserialize(MapRef(&self.inner.claims))
+    }
+}
+
+/// Deserializes from a borrowed map without cloning it into a `Value` first.
+struct MapRef<'a>(&'a Map<String, Value>);
+
+impl<'de> serde::Deserializer<'de> for MapRef<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        use serde::de::value::MapDeserializer;
+        use serde::de::IntoDeserializer;
+        let iter = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str().into_deserializer(), v));
+        visitor.visit_map(MapDeserializer::new(iter))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("subject", &self.inner.subject)
+            .field("issuer", &self.inner.issuer)
+            .field("provider", &self.inner.provider)
+            .field("scopes", &self.inner.scopes)
+            .field("expires_at", &self.inner.expires_at)
+            .field(
+                "claims",
+                &format_args!("{} claims", self.inner.claims.len()),
+            )
+            .finish()
+    }
+}
+
+impl serde::Serialize for Principal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Principal", 6)?;
+        s.serialize_field("subject", &self.inner.subject)?;
+        s.serialize_field("issuer", &self.inner.issuer)?;
+        s.serialize_field("provider", &*self.inner.provider)?;
+        s.serialize_field("scopes", &self.inner.scopes)?;
+        s.serialize_field("expires_at", &self.inner.expires_at)?;
+        s.serialize_field("claims", &self.inner.claims)?;
+        s.end()
+    }
+}
+
+/// The application's typed claims, stored in request extensions by an
+/// [`AuthLayer`](crate::AuthLayer) configured with
+/// [`claims::<T>()`](crate::AuthLayerBuilder::claims).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Claims<T>(pub T);
+
+impl<T> std::ops::Deref for Claims<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[test]
+    fn claims_deserialize_into_user_types() {
+        #[derive(Deserialize, PartialEq, Debug)]
+        struct Mine {
+            sub: String,
+            tenant: u32,
+            #[serde(default)]
+            missing: Option<String>,
+        }
+        let claims: Map<String, Value> =
+            serde_json::from_str(r#"{"sub":"u1","tenant":7,"extra":[1,2]}"#).unwrap_or_default();
+        let p = Principal::new(
+            "jwt".into(),
+            Some("u1".into()),
+            None,
+            vec![],
+            Some(10),
+            claims,
+        );
+        let mine: Result<Mine, _> = p.claims_as();
+        assert_eq!(
+            mine.ok(),
+            Some(Mine {
+                sub: "u1".into(),
+                tenant: 7,
+                missing: None
+            })
+        );
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Wrong {
+            tenant: String,
+        }
+        assert!(p.claims_as::<Wrong>().is_err());
+        assert_eq!(
+            p.expires_at(),
+            UNIX_EPOCH.checked_add(Duration::from_secs(10))
+        );
+    }
+}
