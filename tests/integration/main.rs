@@ -1,0 +1,11 @@
+//! Integration tests: every JWKS and discovery document is served by a real HTTP server on
+//! 127.0.0.1 (tollgate's `DevIssuer`, or a bespoke one in `support`), and every request goes
+//! through a real axum server over TCP.
+
+mod algorithms;
+mod backend;
+mod examples;
+mod jwks;
+mod layer;
+mod rejections;
+mod support;
