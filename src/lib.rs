@@ -105,3 +105,8 @@ mod send_sync {
         assert_send_sync::<crate::Credential>();
     }
 }
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -11,10 +11,10 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::body::AuthBody;
-use super::{Anonymous, Shared};
+use super::{Anonymous, AuthLayer, Shared};
 use crate::error::AuthError;
 use crate::principal::Principal;
-use crate::provider::BoxFuture;
+use crate::provider::{BoxFuture, Provider};
 
 /// The service produced by [`AuthLayer`](super::AuthLayer).
 #[derive(Clone)]
@@ -32,6 +32,16 @@ impl<S> std::fmt::Debug for AuthService<S> {
 }
 
 impl<S> AuthService<S> {
+    /// Wraps `inner` with the default configuration (see [`AuthLayer::new`]).
+    pub fn new(inner: S, provider: impl Provider) -> Self {
+        tower_layer::Layer::layer(&AuthLayer::new(provider), inner)
+    }
+
+    /// The layer with the default configuration, as [`AuthLayer::new`].
+    pub fn layer(provider: impl Provider) -> AuthLayer {
+        AuthLayer::new(provider)
+    }
+
     pub(crate) fn from_shared(inner: S, shared: Arc<Shared>) -> Self {
         Self { inner, shared }
     }
