@@ -159,6 +159,8 @@ struct State {
     jwks_override: Mutex<Option<(u16, String)>>,
     jwks_fetches: AtomicUsize,
     discovery_fetches: AtomicUsize,
+    /// How long the JWKS endpoint waits before answering.
+    jwks_delay: Mutex<Duration>,
 }
 
 impl State {
@@ -240,6 +242,7 @@ impl DevIssuerBuilder {
             jwks_override: Mutex::new(None),
             jwks_fetches: AtomicUsize::new(0),
             discovery_fetches: AtomicUsize::new(0),
+            jwks_delay: Mutex::new(Duration::ZERO),
         });
         let server = tokio::spawn(serve(listener, state.clone())).abort_handle();
         Ok(DevIssuer {
@@ -263,7 +266,16 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<State>) {
         connections.spawn(async move {
             let service = service_fn(move |request| {
                 let state = state.clone();
-                async move { Ok::<_, Infallible>(respond(&state, &request)) }
+                async move {
+                    if request.uri().path() == "/jwks" {
+                        let delay = *state
+                            .jwks_delay
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner);
+                        tokio::time::sleep(delay).await;
+                    }
+                    Ok::<_, Infallible>(respond(&state, &request))
+                }
             });
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -471,6 +483,15 @@ impl DevIssuer {
             .jwks_override
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some((status, body.into()));
+    }
+
+    /// Makes the JWKS endpoint wait `delay` before each answer (a slow issuer).
+    pub fn set_jwks_delay(&self, delay: Duration) {
+        *self
+            .state
+            .jwks_delay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = delay;
     }
 
     /// Serves the issuer's own keys again.

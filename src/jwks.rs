@@ -279,10 +279,8 @@ pub(crate) struct JwksCache {
     fetcher: Fetcher,
     settings: CacheSettings,
     keys: ArcSwap<KeySet>,
-    /// Serialises on-demand fetches, so concurrent misses cause one fetch (single flight).
+    /// Held while an on-demand fetch runs, so concurrent misses share one fetch.
     fetch_lock: tokio::sync::Mutex<()>,
-    /// Counts completed fetch attempts; a waiter that sees it move knows a fetch just ran.
-    attempts: AtomicU64,
     /// Milliseconds since `started` of the last on-demand fetch (0: none yet).
     last_on_demand_ms: AtomicU64,
     started: Instant,
@@ -305,7 +303,6 @@ impl JwksCache {
             settings,
             keys: ArcSwap::from_pointee(KeySet::default()),
             fetch_lock: tokio::sync::Mutex::new(()),
-            attempts: AtomicU64::new(0),
             last_on_demand_ms: AtomicU64::new(0),
             started: Instant::now(),
         }
@@ -323,9 +320,7 @@ impl JwksCache {
     /// Fetches the JWKS and, when it holds at least one usable key, swaps it in. On failure the
     /// previous keys stay in place.
     pub(crate) async fn refresh(&self) -> Result<usize, FetchError> {
-        let result = self.fetcher.get_json::<JwksDocument>(&self.url).await;
-        self.attempts.fetch_add(1, Ordering::Release);
-        match result {
+        match self.fetcher.get_json::<JwksDocument>(&self.url).await {
             Ok(doc) => {
                 let set = KeySet::parse(doc);
                 let count = set.len();
@@ -346,21 +341,18 @@ impl JwksCache {
 
     /// Called when a token names a key the set does not have (or no key is loaded yet).
     ///
-    /// At most one fetch runs at a time, and at most one per cooldown: a request that arrives
-    /// during the cooldown returns at once instead of waiting or fetching. Returns whether the
-    /// caller should look again.
+    /// Single flight: if a fetch is already running, wait for it and look again. Otherwise
+    /// fetch, unless the last on-demand fetch was less than a cooldown ago, in which case return
+    /// at once: a flood of made-up kids costs the issuer one request per cooldown. Returns
+    /// whether the caller should look again.
     pub(crate) async fn refresh_on_miss(&self) -> bool {
+        let Ok(_guard) = self.fetch_lock.try_lock() else {
+            // A fetch is in flight; its result is what this request needs too.
+            drop(self.fetch_lock.lock().await);
+            return true;
+        };
         if self.cooling_down() {
             tracing::debug!(target: TARGET, url = %self.url, "unknown key during cooldown; not fetching");
-            return false;
-        }
-        let seen = self.attempts.load(Ordering::Acquire);
-        let _guard = self.fetch_lock.lock().await;
-        if self.attempts.load(Ordering::Acquire) != seen {
-            // Another request fetched while this one waited.
-            return true;
-        }
-        if self.cooling_down() {
             return false;
         }
         let now_ms = (self.started.elapsed().as_millis() as u64).max(1);

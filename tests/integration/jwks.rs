@@ -94,6 +94,32 @@ async fn a_rotated_key_is_picked_up_on_first_use() {
 }
 
 #[tokio::test]
+async fn requests_arriving_during_a_fetch_wait_for_it() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let provider = issuer.provider().build().await.expect("provider");
+    let server = serve(app(AuthLayer::new(provider))).await;
+
+    issuer
+        .rotate("rotated", DevKeyType::Ed25519)
+        .expect("rotate");
+    issuer.set_jwks_delay(Duration::from_millis(300));
+    let tokens: Vec<String> = (0..16)
+        .map(|i| issuer.token().subject(&format!("u{i}")).sign())
+        .collect();
+    let replies = flood(&server, &tokens).await;
+    assert!(
+        replies.iter().all(|r| r.status == 200),
+        "every request with the new kid shares the one fetch: {:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        issuer.jwks_fetches(),
+        2,
+        "one fetch at build, one for all 16 requests"
+    );
+}
+
+#[tokio::test]
 async fn a_withdrawn_key_stops_verifying_after_the_periodic_refresh() {
     let issuer = DevIssuer::start().await.expect("issuer");
     let provider = issuer
