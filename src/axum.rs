@@ -76,6 +76,8 @@ impl IntoResponse for AuthRejection {
     }
 }
 
+/// Uses [`DEFAULT_REALM`]; to answer with another realm, build the response with
+/// [`default_response`](crate::default_response).
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         default_response(&self, DEFAULT_REALM).map(axum_core::body::Body::from)
@@ -92,30 +94,11 @@ fn principal(parts: &Parts) -> Result<Option<Principal>, AuthRejection> {
     }
 }
 
-fn required(principal: Option<Principal>) -> Result<Principal, AuthRejection> {
-    principal.ok_or_else(|| AuthRejection::Unauthenticated(AuthError::missing()))
+fn required<T>(value: Option<T>) -> Result<T, AuthRejection> {
+    value.ok_or_else(|| AuthRejection::Unauthenticated(AuthError::missing()))
 }
 
-fn claims<T>(parts: &Parts, principal: &Principal) -> Result<T, AuthRejection>
-where
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    if let Some(Claims(claims)) = parts.extensions.get::<Claims<T>>() {
-        return Ok(claims.clone());
-    }
-    principal.claims_as::<T>().map_err(|e| {
-        tracing::debug!(target: TARGET, error = %e, "claims do not fit the requested type");
-        AuthRejection::Unauthenticated(AuthError::invalid_token(Reason::ClaimsShape))
-    })
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Principal {
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        required(principal(parts)?)
-    }
-}
+// Each required extractor is its optional form plus "anonymous is 401".
 
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     type Rejection = AuthRejection;
@@ -125,45 +108,11 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for Principal {
     }
 }
 
-impl<S, T> FromRequestParts<S> for Claims<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let principal = required(principal(parts)?)?;
-        claims(parts, &principal).map(Claims)
-    }
-}
-
-impl<S, T> OptionalFromRequestParts<S> for Claims<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        match principal(parts)? {
-            Some(principal) => claims(parts, &principal).map(|c| Some(Claims(c))),
-            None => Ok(None),
-        }
-    }
-}
-
-impl<S, T> FromRequestParts<S> for Auth<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned + Clone + Send + Sync + 'static,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let principal = required(principal(parts)?)?;
-        let claims = claims(parts, &principal)?;
-        Ok(Auth { principal, claims })
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
     }
 }
 
@@ -175,12 +124,58 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
-        match principal(parts)? {
-            Some(principal) => {
-                let claims = claims(parts, &principal)?;
-                Ok(Some(Auth { principal, claims }))
-            }
-            None => Ok(None),
-        }
+        let Some(principal) = principal(parts)? else {
+            return Ok(None);
+        };
+        let claims = if let Some(Claims(claims)) = parts.extensions.get::<Claims<T>>() {
+            claims.clone()
+        } else {
+            principal.claims_as::<T>().map_err(|e| {
+                tracing::debug!(target: TARGET, error = %e, "claims do not fit the requested type");
+                AuthRejection::Unauthenticated(AuthError::invalid_token(Reason::ClaimsShape))
+            })?
+        };
+        Ok(Some(Auth { principal, claims }))
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Auth<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
+    }
+}
+
+impl<S, T> OptionalFromRequestParts<S> for Claims<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let auth =
+            <Auth<T> as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?;
+        Ok(auth.map(|auth| Claims(auth.claims)))
+    }
+}
+
+impl<S, T> FromRequestParts<S> for Claims<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
     }
 }

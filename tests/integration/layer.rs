@@ -272,22 +272,20 @@ async fn works_as_a_plain_tower_layer_without_axum() {
     let issuer = DevIssuer::start().await.expect("issuer");
     let provider = issuer.provider().build().await.expect("provider");
     let inner = Counting::default();
-    let mut service = ServiceBuilder::new()
+    let service = ServiceBuilder::new()
         .layer(AuthLayer::new(provider))
         .service(inner.clone());
+    let call = |token: Option<String>| {
+        let mut request = http::Request::get("/");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = request.body(String::new()).expect("request");
+        let service = service.clone();
+        async move { service.oneshot(request).await.expect("call") }
+    };
 
-    let token = issuer.token().subject("zoe").sign();
-    let request = http::Request::get("/")
-        .header("authorization", format!("Bearer {token}"))
-        .body(String::new())
-        .expect("request");
-    let response = service
-        .ready()
-        .await
-        .expect("ready")
-        .call(request)
-        .await
-        .expect("call");
+    let response = call(Some(issuer.token().subject("zoe").sign())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.body().size_hint().exact(), Some(3));
     assert_eq!(
@@ -297,16 +295,7 @@ async fn works_as_a_plain_tower_layer_without_axum() {
     );
     assert_eq!(inner.calls.load(Ordering::SeqCst), 1);
 
-    let request = http::Request::get("/")
-        .body(String::new())
-        .expect("request");
-    let response = service
-        .ready()
-        .await
-        .expect("ready")
-        .call(request)
-        .await
-        .expect("call");
+    let response = call(None).await;
     assert_eq!(response.status(), 401);
     assert_eq!(
         inner.calls.load(Ordering::SeqCst),
@@ -318,18 +307,7 @@ async fn works_as_a_plain_tower_layer_without_axum() {
     issuer
         .rotate("new", tollgate::dev::DevKeyType::Ed25519)
         .expect("rotate");
-    let token = issuer.token().subject("eve").sign();
-    let request = http::Request::get("/")
-        .header("authorization", format!("Bearer {token}"))
-        .body(String::new())
-        .expect("request");
-    let response = service
-        .ready()
-        .await
-        .expect("ready")
-        .call(request)
-        .await
-        .expect("call");
+    let response = call(Some(issuer.token().subject("eve").sign())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
 }
