@@ -32,7 +32,12 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(reqwest::redirect::Policy::custom(
+                |attempt| match redirect_allowed(attempt.previous(), attempt.url()) {
+                    Ok(()) => attempt.follow(),
+                    Err(why) => attempt.error(why),
+                },
+            ))
             .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Invalid(format!("could not build the HTTP client: {e}")))?;
@@ -73,6 +78,18 @@ impl Fetcher {
         }
         serde_json::from_slice(&body).map_err(|e| FetchError::Json(e.to_string()))
     }
+}
+
+/// At most 3 redirects, and never from https to anything else: keys must not arrive over a
+/// downgraded connection.
+fn redirect_allowed(previous: &[reqwest::Url], next: &reqwest::Url) -> Result<(), &'static str> {
+    if previous.iter().any(|url| url.scheme() == "https") && next.scheme() != "https" {
+        return Err("redirect from https to another scheme refused");
+    }
+    if previous.len() > 3 {
+        return Err("too many redirects");
+    }
+    Ok(())
 }
 
 /// reqwest's messages repeat the URL, which the caller already reports.
@@ -117,5 +134,49 @@ pub(crate) fn check_url(
         other => Err(ConfigError::Invalid(format!(
             "{what} `{url}` has scheme `{other}`; use https"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> reqwest::Url {
+        reqwest::Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn redirects_never_downgrade_and_are_bounded() {
+        let https = url("https://idp.example/jwks");
+        let http = url("http://idp.example/jwks");
+        assert!(redirect_allowed(&[https.clone()], &url("https://cdn.example/jwks")).is_ok());
+        assert!(redirect_allowed(&[https.clone()], &http).is_err());
+        assert!(redirect_allowed(&[https.clone(), https.clone()], &http).is_err());
+        assert!(redirect_allowed(&[http.clone()], &http).is_ok());
+        assert!(redirect_allowed(&[http.clone(), http.clone(), http.clone()], &http).is_ok());
+        assert!(redirect_allowed(
+            &[http.clone(), http.clone(), http.clone(), http.clone()],
+            &http
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn urls_must_be_https_except_on_loopback() {
+        assert!(check_url("https://idp.example/", "issuer", false).is_ok());
+        for loopback in [
+            "http://127.0.0.1:8080/",
+            "http://localhost/",
+            "http://[::1]:9/",
+            "http://127.9.9.9/",
+        ] {
+            assert!(check_url(loopback, "issuer", false).is_ok(), "{loopback}");
+        }
+        let err = check_url("http://idp.internal/", "JWKS URL", false)
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("JWKS URL `http://idp.internal/` uses plain http")));
+        assert!(check_url("http://idp.internal/", "JWKS URL", true).is_ok());
+        assert!(check_url("file:///etc/passwd", "JWKS URL", true).is_err());
     }
 }

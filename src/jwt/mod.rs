@@ -272,11 +272,15 @@ impl JwtProviderBuilder {
     /// until a fetch succeeds (retried on demand, at most once per cooldown, and in the
     /// background).
     ///
-    /// Must be called inside a Tokio runtime.
-    ///
     /// # Errors
-    /// [`ConfigError`] when a setting is missing or invalid, or when discovery fails.
+    /// [`ConfigError`] when a setting is missing or invalid, when discovery fails, or when
+    /// called outside a Tokio runtime.
     pub async fn build(self) -> Result<JwtProvider, ConfigError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ConfigError::Invalid(
+                "JwtProvider::build() must run inside a Tokio runtime (it fetches keys and starts a refresh task)".into(),
+            ));
+        }
         check_url(&self.issuer, "issuer", self.allow_http)?;
         if self.audiences.is_empty() || self.audiences.iter().any(String::is_empty) {
             return Err(ConfigError::Missing(
@@ -540,6 +544,7 @@ impl Provider for JwtProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future as _;
 
     #[test]
     fn algorithm_names_are_exact() {
@@ -589,5 +594,22 @@ mod tests {
         assert!(err(base().audience("a").jwks_url("ftp://x/jwks"))
             .await
             .contains("scheme `ftp`"));
+    }
+
+    #[test]
+    fn build_outside_a_tokio_runtime_is_an_error_not_a_panic() {
+        let build = JwtProvider::builder("https://issuer.example")
+            .audience("a")
+            .build();
+        // Poll once by hand: an executor that is not Tokio.
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut build = std::pin::pin!(build);
+        match build.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(Err(e)) => {
+                assert!(e.to_string().contains("inside a Tokio runtime"), "{e}")
+            }
+            std::task::Poll::Ready(Ok(_)) => panic!("built outside a runtime"),
+            std::task::Poll::Pending => panic!("expected an immediate configuration error"),
+        }
     }
 }
