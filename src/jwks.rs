@@ -363,15 +363,16 @@ impl JwksCache {
 
     fn cooling_down(&self) -> bool {
         let last = self.last_on_demand_ms.load(Ordering::Acquire);
-        last != 0
-            && self.started.elapsed().as_millis() as u64
-                <= last + self.settings.unknown_kid_cooldown.as_millis() as u64
+        let cooldown_ms =
+            u64::try_from(self.settings.unknown_kid_cooldown.as_millis()).unwrap_or(u64::MAX);
+        last != 0 && (self.started.elapsed().as_millis() as u64) <= last.saturating_add(cooldown_ms)
     }
 
     /// How long until an on-demand fetch may run again, for `Retry-After`.
     pub(crate) fn retry_after(&self) -> Duration {
         let last = self.last_on_demand_ms.load(Ordering::Acquire);
-        let ready_at = Duration::from_millis(last) + self.settings.unknown_kid_cooldown;
+        let ready_at =
+            Duration::from_millis(last).saturating_add(self.settings.unknown_kid_cooldown);
         ready_at
             .saturating_sub(self.started.elapsed())
             .max(Duration::from_secs(1))
@@ -480,5 +481,19 @@ mod tests {
             set.lookup(Some("k"), Algorithm::PS256),
             Lookup::NoMatch
         ));
+    }
+
+    #[test]
+    fn extreme_cooldowns_saturate_instead_of_overflowing() {
+        let fetcher = Fetcher::new(Duration::from_secs(1), 1024).unwrap_or_else(|e| panic!("{e}"));
+        let settings = CacheSettings {
+            refresh_interval: Duration::MAX,
+            unknown_kid_cooldown: Duration::MAX,
+        };
+        let cache = JwksCache::new("https://idp.example/jwks".into(), fetcher, settings);
+        assert!(!cache.cooling_down(), "no on-demand fetch yet");
+        cache.last_on_demand_ms.store(1, Ordering::Release);
+        assert!(cache.cooling_down());
+        assert!(cache.retry_after() > Duration::from_secs(1_000_000));
     }
 }
