@@ -332,12 +332,10 @@ impl JwtProviderBuilder {
         }
         let refresher = cache.spawn_refresher();
 
-        let mut algorithms = self.algorithms;
-        algorithms.dedup();
         Ok(JwtProvider {
             inner: Arc::new(Inner {
                 name: self.name.into(),
-                algorithms,
+                algorithms: self.algorithms,
                 policy: ClaimPolicy {
                     issuer: self.issuer,
                     audiences: self.audiences,
