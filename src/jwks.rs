@@ -343,22 +343,23 @@ impl JwksCache {
     ///
     /// Single flight: if a fetch is already running, wait for it and look again. Otherwise
     /// fetch, unless the last on-demand fetch was less than a cooldown ago, in which case return
-    /// at once: a flood of made-up kids costs the issuer one request per cooldown. Returns
-    /// whether the caller should look again.
-    pub(crate) async fn refresh_on_miss(&self) -> bool {
+    /// at once: a flood of made-up kids costs the issuer one request per cooldown. The caller
+    /// then looks at the keys once more.
+    pub(crate) async fn refresh_on_miss(&self) {
         let Ok(_guard) = self.fetch_lock.try_lock() else {
             // A fetch is in flight; its result is what this request needs too.
             drop(self.fetch_lock.lock().await);
-            return true;
+            return;
         };
         if self.cooling_down() {
             tracing::debug!(target: TARGET, url = %self.url, "unknown key during cooldown; not fetching");
-            return false;
+            return;
         }
         let now_ms = (self.started.elapsed().as_millis() as u64).max(1);
         self.last_on_demand_ms.store(now_ms, Ordering::Release);
         tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
-        self.refresh().await.is_ok()
+        // A failure is traced by `refresh`; the old keys stay.
+        let _ = self.refresh().await;
     }
 
     fn cooling_down(&self) -> bool {
