@@ -23,7 +23,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -37,7 +37,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Map, Value};
 
-use crate::jwt::{Algorithm, JwtProvider, JwtProviderBuilder};
+use crate::jwt::{unix_now, Algorithm, JwtProvider, JwtProviderBuilder};
 
 /// The kind of key pair to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -616,10 +616,4 @@ impl TokenBuilder<'_> {
         self.issuer
             .sign_with(key, alg, &header, &Value::Object(self.claims))
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

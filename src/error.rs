@@ -187,12 +187,8 @@ impl AuthError {
     /// tokens cannot contain them.
     pub fn insufficient_scope(scope: impl Into<String>) -> Self {
         let scope: String = scope.into();
-        let valid = !scope.is_empty()
-            && scope
-                .bytes()
-                .all(|b| b == b' ' || ((0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\'));
         Self {
-            scope: valid.then(|| scope.into_boxed_str()),
+            scope: fits_quoted_string(&scope).then(|| scope.into_boxed_str()),
             ..Self::new(AuthErrorKind::InsufficientScope, Reason::MissingScope)
         }
     }
@@ -244,6 +240,15 @@ impl AuthError {
         }
         Some(value)
     }
+}
+
+/// Whether `value` can be written inside an RFC 6750 quoted-string (realm, scope) as is:
+/// non-empty printable ASCII (space included) without `"` or `\\`.
+pub(crate) fn fits_quoted_string(value: &str) -> bool {
+    !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
 }
 
 impl fmt::Debug for AuthError {

@@ -48,7 +48,7 @@ pub use response::{default_response, ErrorResponder};
 pub use service::{AuthService, ResponseFuture};
 
 use crate::credential::{CredentialSource, Extractor};
-use crate::error::{AuthError, ConfigError, Reason};
+use crate::error::{fits_quoted_string, AuthError, ConfigError, Reason};
 use crate::principal::{Claims, Principal};
 use crate::provider::Provider;
 
@@ -243,12 +243,7 @@ impl AuthLayerBuilder {
                 "max_token_bytes must be greater than zero".into(),
             ));
         }
-        if self.realm.is_empty()
-            || !self
-                .realm
-                .bytes()
-                .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b'\\')
-        {
+        if !fits_quoted_string(&self.realm) {
             return Err(ConfigError::Invalid(format!(
                 "realm {:?} must be non-empty printable ASCII without `\"` or `\\`",
                 self.realm
