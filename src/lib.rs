@@ -88,7 +88,7 @@ pub use layer::{
     default_response, Anonymous, AuthBody, AuthLayer, AuthLayerBuilder, AuthService,
     ErrorResponder, ResponseFuture, DEFAULT_REALM,
 };
-pub use principal::{Claims, Principal};
+pub use principal::{Claims, Principal, PrincipalBuilder};
 pub use provider::{BoxFuture, Provider};
 
 #[cfg(test)]

@@ -20,15 +20,18 @@ struct Inner {
     issuer: Option<String>,
     provider: Arc<str>,
     scopes: Vec<String>,
+    groups: Vec<String>,
+    roles: Vec<String>,
     expires_at: Option<u64>,
     claims: Map<String, Value>,
 }
 
 impl Principal {
-    /// A principal built by a provider.
+    /// A principal built by a provider, with scopes but no groups or roles.
     ///
     /// `scopes` are the scopes (or permissions) the credential carries, `expires_at` its expiry
-    /// in seconds since the Unix epoch, `claims` every claim of the credential.
+    /// in seconds since the Unix epoch, `claims` every claim of the credential. Use
+    /// [`Principal::builder`] to set groups and roles too.
     pub fn new(
         provider: Arc<str>,
         subject: Option<String>,
@@ -37,15 +40,28 @@ impl Principal {
         expires_at: Option<u64>,
         claims: Map<String, Value>,
     ) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                subject,
-                issuer,
-                provider,
-                scopes,
-                expires_at,
-                claims,
-            }),
+        Self::builder(provider)
+            .subject(subject)
+            .issuer(issuer)
+            .scopes(scopes)
+            .expires_at(expires_at)
+            .claims(claims)
+            .build()
+    }
+
+    /// Starts a principal for the provider named `provider`; every other field starts empty.
+    pub fn builder(provider: impl Into<Arc<str>>) -> PrincipalBuilder {
+        PrincipalBuilder {
+            inner: Inner {
+                subject: None,
+                issuer: None,
+                provider: provider.into(),
+                scopes: Vec::new(),
+                groups: Vec::new(),
+                roles: Vec::new(),
+                expires_at: None,
+                claims: Map::new(),
+            },
         }
     }
 
@@ -74,6 +90,26 @@ impl Principal {
         self.inner.scopes.iter().any(|s| s == scope)
     }
 
+    /// The groups the subject belongs to (e.g. Cognito's `cognito:groups`, Okta's `groups`).
+    pub fn groups(&self) -> &[String] {
+        &self.inner.groups
+    }
+
+    /// Whether the subject belongs to `group`.
+    pub fn in_group(&self, group: &str) -> bool {
+        self.inner.groups.iter().any(|g| g == group)
+    }
+
+    /// The roles the subject holds (e.g. a `roles` claim).
+    pub fn roles(&self) -> &[String] {
+        &self.inner.roles
+    }
+
+    /// Whether the subject holds `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.inner.roles.iter().any(|r| r == role)
+    }
+
     /// When the credential expires.
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.inner
@@ -97,6 +133,71 @@ impl Principal {
     /// When the claims do not have the shape `T` expects.
     pub fn claims_as<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         T::deserialize(MapRef(&self.inner.claims))
+    }
+}
+
+/// Builds a [`Principal`]; see [`Principal::builder`].
+#[must_use]
+pub struct PrincipalBuilder {
+    inner: Inner,
+}
+
+impl fmt::Debug for PrincipalBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PrincipalBuilder")
+            .field("provider", &self.inner.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrincipalBuilder {
+    /// Who the credential was issued to.
+    pub fn subject(mut self, subject: impl Into<Option<String>>) -> Self {
+        self.inner.subject = subject.into();
+        self
+    }
+
+    /// Who issued the credential.
+    pub fn issuer(mut self, issuer: impl Into<Option<String>>) -> Self {
+        self.inner.issuer = issuer.into();
+        self
+    }
+
+    /// The scopes (or permissions) the credential carries.
+    pub fn scopes(mut self, scopes: Vec<String>) -> Self {
+        self.inner.scopes = scopes;
+        self
+    }
+
+    /// The groups the subject belongs to.
+    pub fn groups(mut self, groups: Vec<String>) -> Self {
+        self.inner.groups = groups;
+        self
+    }
+
+    /// The roles the subject holds.
+    pub fn roles(mut self, roles: Vec<String>) -> Self {
+        self.inner.roles = roles;
+        self
+    }
+
+    /// Expiry in seconds since the Unix epoch.
+    pub fn expires_at(mut self, expires_at: impl Into<Option<u64>>) -> Self {
+        self.inner.expires_at = expires_at.into();
+        self
+    }
+
+    /// Every claim of the credential.
+    pub fn claims(mut self, claims: Map<String, Value>) -> Self {
+        self.inner.claims = claims;
+        self
+    }
+
+    /// The principal.
+    pub fn build(self) -> Principal {
+        Principal {
+            inner: Arc::new(self.inner),
+        }
     }
 }
 
@@ -133,6 +234,8 @@ impl fmt::Debug for Principal {
             .field("issuer", &self.inner.issuer)
             .field("provider", &self.inner.provider)
             .field("scopes", &self.inner.scopes)
+            .field("groups", &self.inner.groups)
+            .field("roles", &self.inner.roles)
             .field("expires_at", &self.inner.expires_at)
             .field(
                 "claims",
@@ -145,11 +248,13 @@ impl fmt::Debug for Principal {
 impl serde::Serialize for Principal {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Principal", 6)?;
+        let mut s = serializer.serialize_struct("Principal", 8)?;
         s.serialize_field("subject", &self.inner.subject)?;
         s.serialize_field("issuer", &self.inner.issuer)?;
         s.serialize_field("provider", &*self.inner.provider)?;
         s.serialize_field("scopes", &self.inner.scopes)?;
+        s.serialize_field("groups", &self.inner.groups)?;
+        s.serialize_field("roles", &self.inner.roles)?;
         s.serialize_field("expires_at", &self.inner.expires_at)?;
         s.serialize_field("claims", &self.inner.claims)?;
         s.end()

@@ -182,6 +182,32 @@ pub struct JwtProviderBuilder {
     refresh_interval: Duration,
     unknown_kid_cooldown: Duration,
     allow_http: bool,
+    claim_names: ClaimNames,
+}
+
+/// Which claims fill a principal's scopes, groups and roles.
+#[derive(Debug, Clone)]
+struct ClaimNames {
+    scopes: Vec<Box<str>>,
+    groups: Vec<Box<str>>,
+    roles: Vec<Box<str>>,
+}
+
+impl Default for ClaimNames {
+    fn default() -> Self {
+        Self {
+            scopes: vec!["scope".into(), "scp".into()],
+            groups: vec!["groups".into()],
+            roles: vec!["roles".into()],
+        }
+    }
+}
+
+fn claim_list<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Vec<Box<str>> {
+    names
+        .into_iter()
+        .map(|n| n.into().into_boxed_str())
+        .collect()
 }
 
 /// The largest leeway accepted: clock skew beyond this is a clock problem to fix, not to absorb.
@@ -253,6 +279,25 @@ impl JwtProviderBuilder {
     /// costs the issuer one request per cooldown.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
+        self
+    }
+
+    /// The claims read as the principal's [scopes](Principal::scopes), in order (default
+    /// `scope` then `scp`). Each may hold a space-delimited string or an array of strings.
+    pub fn scope_claims<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.claim_names.scopes = claim_list(names);
+        self
+    }
+
+    /// The claims read as the principal's [groups](Principal::groups) (default `groups`).
+    pub fn group_claims<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.claim_names.groups = claim_list(names);
+        self
+    }
+
+    /// The claims read as the principal's [roles](Principal::roles) (default `roles`).
+    pub fn role_claims<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.claim_names.roles = claim_list(names);
         self
     }
 
@@ -342,6 +387,7 @@ impl JwtProviderBuilder {
                     leeway: self.leeway.as_secs(),
                     required: self.required,
                 },
+                claim_names: self.claim_names,
                 cache,
                 _refresher: RefresherGuard(refresher),
             }),
@@ -399,6 +445,7 @@ struct Inner {
     name: Arc<str>,
     algorithms: Vec<Algorithm>,
     policy: ClaimPolicy,
+    claim_names: ClaimNames,
     cache: Arc<JwksCache>,
     _refresher: RefresherGuard,
 }
@@ -431,6 +478,7 @@ impl JwtProvider {
             refresh_interval: Duration::from_secs(300),
             unknown_kid_cooldown: Duration::from_secs(30),
             allow_http: false,
+            claim_names: ClaimNames::default(),
         }
     }
 
@@ -496,14 +544,16 @@ impl Inner {
             .get("sub")
             .and_then(|v| v.as_str())
             .map(str::to_owned);
-        Ok(Principal::new(
-            self.name.clone(),
-            subject,
-            Some(self.policy.issuer.clone()),
-            token::scopes(&parsed.claims),
-            Some(checked.expires_at),
-            parsed.claims,
-        ))
+        let names = &self.claim_names;
+        Ok(Principal::builder(self.name.clone())
+            .subject(subject)
+            .issuer(Some(self.policy.issuer.clone()))
+            .scopes(token::strings_from(&parsed.claims, &names.scopes))
+            .groups(token::strings_from(&parsed.claims, &names.groups))
+            .roles(token::strings_from(&parsed.claims, &names.roles))
+            .expires_at(checked.expires_at)
+            .claims(parsed.claims)
+            .build())
     }
 
     fn miss_error(&self, miss: Miss) -> AuthError {

@@ -207,12 +207,13 @@ fn numeric_date(value: Option<&Value>) -> Result<Option<f64>, Reason> {
     }
 }
 
-/// Scopes from `scope` (space-delimited string, RFC 8693 / RFC 9068) and `scp` (array or string,
-/// Okta and Entra).
-pub(crate) fn scopes(claims: &Map<String, Value>) -> Vec<String> {
+/// Every string in the named claims, in order: a claim may be a space-delimited string (as
+/// `scope` is in RFC 8693 / RFC 9068) or an array of strings (as `scp`, `groups`, `roles` and
+/// `permissions` usually are); other values and non-string array items are ignored.
+pub(crate) fn strings_from(claims: &Map<String, Value>, names: &[Box<str>]) -> Vec<String> {
     let mut out = Vec::new();
-    for name in ["scope", "scp"] {
-        match claims.get(name) {
+    for name in names {
+        match claims.get(&**name) {
             Some(Value::String(s)) => {
                 out.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned))
             }
@@ -414,6 +415,7 @@ mod tests {
         let claims: Map<String, Value> =
             serde_json::from_str(r#"{"scope":"read  write","scp":["admin",3]}"#)
                 .unwrap_or_default();
-        assert_eq!(scopes(&claims), ["read", "write", "admin"]);
+        let names: Vec<Box<str>> = vec!["scope".into(), "scp".into()];
+        assert_eq!(strings_from(&claims, &names), ["read", "write", "admin"]);
     }
 }

@@ -311,3 +311,37 @@ async fn works_as_a_plain_tower_layer_without_axum() {
     assert_eq!(response.status(), 200);
     assert_eq!(inner.calls.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn scopes_groups_and_roles_come_from_the_configured_claims() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let token = issuer
+        .token()
+        .scope("read write")
+        .claim("groups", json!(["ignored"]))
+        .claim("cognito:groups", json!(["admin", "ops"]))
+        .claim("roles", json!(["viewer"]))
+        .claim("permissions", json!(["orders:delete"]))
+        .sign();
+
+    let default = issuer.provider().build().await.expect("provider");
+    let p = default.verify(&token).await.expect("valid");
+    assert_eq!(p.scopes(), ["read", "write"]);
+    assert_eq!(p.groups(), ["ignored"]);
+    assert_eq!(p.roles(), ["viewer"]);
+
+    let mapped = issuer
+        .provider()
+        .scope_claims(["scope", "permissions"])
+        .group_claims(["cognito:groups"])
+        .role_claims(Vec::<String>::new())
+        .build()
+        .await
+        .expect("provider");
+    let p = mapped.verify(&token).await.expect("valid");
+    assert_eq!(p.scopes(), ["read", "write", "orders:delete"]);
+    assert!(p.in_group("admin") && p.in_group("ops") && !p.in_group("ignored"));
+    assert!(p.roles().is_empty() && !p.has_role("viewer"));
+    let json = serde_json::to_value(&p).expect("serialize");
+    assert_eq!(json["groups"], json!(["admin", "ops"]));
+}
