@@ -25,6 +25,16 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
+    /// The keys were required at build time and could not be loaded in time.
+    #[error("the JWKS at {url} could not be loaded within {timeout:?}: {reason}; check the URL and that the issuer is reachable, or build without require_keys_at_build() to start and answer 503 until the keys load")]
+    Jwks {
+        /// The JWKS URL.
+        url: String,
+        /// How long `build()` waited.
+        timeout: std::time::Duration,
+        /// Why the last fetch failed.
+        reason: String,
+    },
 }
 
 /// Why a request was not authenticated, as far as the client may know.

@@ -49,16 +49,60 @@ impl Fetcher {
         &self,
         url: &str,
     ) -> Result<T, FetchError> {
-        let mut response = self
+        let response = self.send(url, &Validators::default()).await?;
+        let body = self.read_body(response).await?;
+        serde_json::from_slice(&body).map_err(|e| FetchError::Json(e.to_string()))
+    }
+
+    /// A conditional GET: sends `If-None-Match` / `If-Modified-Since` from `validators`, and
+    /// returns either `NotModified` (304) or the new body with its validators and headers.
+    pub(crate) async fn get_conditional(
+        &self,
+        url: &str,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
+        let response = self.send(url, validators).await?;
+        let headers = response.headers().clone();
+        if response.status() == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified { headers });
+        }
+        let body = self.read_body(response).await?;
+        Ok(Fetched::Modified {
+            validators: Validators::from_headers(&headers),
+            headers,
+            body,
+        })
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        validators: &Validators,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut request = self
             .client
             .get(url)
-            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(etag) = &validators.etag {
+            request = request.header(http::header::IF_NONE_MATCH, etag.clone());
+        }
+        if let Some(date) = &validators.last_modified {
+            request = request.header(http::header::IF_MODIFIED_SINCE, date.clone());
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| FetchError::Transport(without_url(e)))?;
-        if !response.status().is_success() {
-            return Err(FetchError::Status(response.status().as_u16()));
+        let status = response.status();
+        let conditional = validators.etag.is_some() || validators.last_modified.is_some();
+        if status.is_success() || (conditional && status == reqwest::StatusCode::NOT_MODIFIED) {
+            Ok(response)
+        } else {
+            Err(FetchError::Status(status.as_u16()))
         }
+    }
+
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
         if response
             .content_length()
             .is_some_and(|len| len > self.max_bytes as u64)
@@ -76,8 +120,37 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|e| FetchError::Json(e.to_string()))
+        Ok(body)
     }
+}
+
+/// The validators of a cached response, sent back in a conditional GET (RFC 9110 §13.1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Validators {
+    pub(crate) etag: Option<http::HeaderValue>,
+    pub(crate) last_modified: Option<http::HeaderValue>,
+}
+
+impl Validators {
+    fn from_headers(headers: &http::HeaderMap) -> Self {
+        Self {
+            etag: headers.get(http::header::ETAG).cloned(),
+            last_modified: headers.get(http::header::LAST_MODIFIED).cloned(),
+        }
+    }
+}
+
+/// The outcome of a conditional GET.
+#[derive(Debug)]
+pub(crate) enum Fetched {
+    /// 304: the cached document is still current.
+    NotModified { headers: http::HeaderMap },
+    /// A new document.
+    Modified {
+        body: Vec<u8>,
+        validators: Validators,
+        headers: http::HeaderMap,
+    },
 }
 
 /// At most 3 redirects, and never from https to anything else: keys must not arrive over a

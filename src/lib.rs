@@ -69,12 +69,13 @@
 
 #[cfg(feature = "axum")]
 mod axum;
+pub mod clock;
 pub mod credential;
 #[cfg(feature = "dev-issuer")]
 pub mod dev;
 mod error;
 mod fetch;
-mod jwks;
+pub mod jwks;
 pub mod jwt;
 mod layer;
 mod principal;

@@ -39,10 +39,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 
+use crate::clock::{unix_millis, Clock};
 use crate::credential::Credential;
 use crate::error::{AuthError, ConfigError, Reason};
 use crate::fetch::{check_url, Fetcher, DEFAULT_MAX_BYTES};
-use crate::jwks::{CacheSettings, JwksCache, Lookup};
+use crate::jwks::{CacheSettings, JwksCache, JwksHandle, Lookup, Schedule};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 
@@ -131,18 +132,20 @@ impl Algorithm {
         }
     }
 
-    pub(crate) fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
-        use jsonwebtoken::Algorithm as J;
+    /// The aws-lc-rs verification algorithm. JWS ECDSA signatures are the fixed-width `r || s`
+    /// (RFC 7518 §3.4), never DER.
+    pub(crate) fn verification(self) -> &'static dyn aws_lc_rs::signature::VerificationAlgorithm {
+        use aws_lc_rs::signature as s;
         match self {
-            Self::RS256 => J::RS256,
-            Self::RS384 => J::RS384,
-            Self::RS512 => J::RS512,
-            Self::PS256 => J::PS256,
-            Self::PS384 => J::PS384,
-            Self::PS512 => J::PS512,
-            Self::ES256 => J::ES256,
-            Self::ES384 => J::ES384,
-            Self::EdDSA => J::EdDSA,
+            Self::RS256 => &s::RSA_PKCS1_2048_8192_SHA256,
+            Self::RS384 => &s::RSA_PKCS1_2048_8192_SHA384,
+            Self::RS512 => &s::RSA_PKCS1_2048_8192_SHA512,
+            Self::PS256 => &s::RSA_PSS_2048_8192_SHA256,
+            Self::PS384 => &s::RSA_PSS_2048_8192_SHA384,
+            Self::PS512 => &s::RSA_PSS_2048_8192_SHA512,
+            Self::ES256 => &s::ECDSA_P256_SHA256_FIXED,
+            Self::ES384 => &s::ECDSA_P384_SHA384_FIXED,
+            Self::EdDSA => &s::ED25519,
         }
     }
 }
@@ -179,8 +182,13 @@ pub struct JwtProviderBuilder {
     required: Vec<String>,
     http_timeout: Duration,
     max_response_bytes: usize,
-    refresh_interval: Duration,
+    refresh_window: (Duration, Duration),
+    retry_backoff: (Duration, Duration),
     unknown_kid_cooldown: Duration,
+    unknown_kid_wait: Duration,
+    max_staleness: Duration,
+    startup: Startup,
+    clock: Option<ClockArc>,
     allow_http: bool,
     claim_names: ClaimNames,
 }
@@ -268,9 +276,25 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// How often the JWKS is fetched again in the background (default 5 min).
-    pub fn refresh_interval(mut self, interval: Duration) -> Self {
-        self.refresh_interval = interval;
+    /// The refresh window: the shortest and longest lifetime assumed for a key set, whatever
+    /// its `Cache-Control`/`Expires` headers say (default 5 min and 24 h). A response without
+    /// those headers is assumed to live for `min`. The set is refreshed at a random 80–90 % of
+    /// its lifetime.
+    pub fn refresh_window(mut self, min: Duration, max: Duration) -> Self {
+        self.refresh_window = (min, max);
+        self
+    }
+
+    /// A fixed refresh lifetime, whatever the response headers say: the same as
+    /// `refresh_window(interval, interval)`.
+    pub fn refresh_interval(self, interval: Duration) -> Self {
+        self.refresh_window(interval, interval)
+    }
+
+    /// Backoff after failed fetches: the first retry after about `initial`, doubling with each
+    /// further failure up to `max` (default 2 s and 5 min; each delay is jittered down to half).
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry_backoff = (initial, max);
         self
     }
 
@@ -279,6 +303,47 @@ impl JwtProviderBuilder {
     /// costs the issuer one request per cooldown.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
+        self
+    }
+
+    /// How long a request with an unknown `kid` waits for the fetch it triggered (or joined)
+    /// before it is rejected (default 2 s). The fetch itself goes on.
+    pub fn unknown_kid_wait(mut self, wait: Duration) -> Self {
+        self.unknown_kid_wait = wait;
+        self
+    }
+
+    /// How long the last good key set keeps verifying while the issuer cannot be reached,
+    /// counted from the last successful (or 304-confirmed) fetch (default 24 h). Past it,
+    /// requests get 503 until a fetch succeeds.
+    pub fn max_staleness(mut self, max: Duration) -> Self {
+        self.max_staleness = max;
+        self
+    }
+
+    /// Makes `build()` wait until the keys are loaded, retrying with backoff for up to
+    /// `timeout`, and fail with [`ConfigError::Jwks`] if they are not: for services that should
+    /// not start without keys. By default `build()` makes one attempt and, if it fails,
+    /// succeeds anyway (requests get 503 until the keys load).
+    pub fn require_keys_at_build(mut self, timeout: Duration) -> Self {
+        self.startup = Startup::Require(timeout);
+        self
+    }
+
+    /// Makes `build()` return without fetching the keys: the first fetch runs in the
+    /// background at once, and requests that arrive before it completes wait for it (up to
+    /// [`unknown_kid_wait`](Self::unknown_kid_wait)) or get 503. Discovery, when used, still
+    /// runs in `build()`.
+    pub fn lazy_keys(mut self) -> Self {
+        self.startup = Startup::Lazy;
+        self
+    }
+
+    /// The clock for token expiry, key staleness, refresh schedules and cooldowns (default: the
+    /// system clock). Tests use [`ManualClock`](crate::clock::ManualClock) to move time without
+    /// sleeping. A provider with its own clock does not share its key-set manager.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
         self
     }
 
@@ -343,14 +408,28 @@ impl JwtProviderBuilder {
                 self.leeway, MAX_LEEWAY
             )));
         }
-        if self.http_timeout.is_zero()
-            || self.refresh_interval.is_zero()
-            || self.max_response_bytes == 0
-        {
+        if self.http_timeout.is_zero() || self.max_response_bytes == 0 {
             return Err(ConfigError::Invalid(
-                "http_timeout, refresh_interval and max_response_bytes must be greater than zero"
-                    .into(),
+                "http_timeout and max_response_bytes must be greater than zero".into(),
             ));
+        }
+        let (min, max) = self.refresh_window;
+        if min.is_zero() || min > max {
+            return Err(ConfigError::Invalid(format!(
+                "refresh window {min:?}..{max:?} is invalid: the minimum must be greater than zero and not above the maximum"
+            )));
+        }
+        let (initial, most) = self.retry_backoff;
+        if initial.is_zero() || initial > most {
+            return Err(ConfigError::Invalid(format!(
+                "retry backoff {initial:?}..{most:?} is invalid: the initial delay must be greater than zero and not above the maximum"
+            )));
+        }
+        if self.max_staleness < max {
+            return Err(ConfigError::Invalid(format!(
+                "max_staleness ({:?}) is shorter than the refresh window's maximum ({max:?}): keys would go stale before their scheduled refresh; raise max_staleness or lower the window",
+                self.max_staleness
+            )));
         }
         let fetcher = Fetcher::new(self.http_timeout, self.max_response_bytes)?;
 
@@ -360,22 +439,45 @@ impl JwtProviderBuilder {
         };
         check_url(&jwks_url, "JWKS URL", self.allow_http)?;
 
-        let cache = Arc::new(JwksCache::new(
-            jwks_url,
-            fetcher,
-            CacheSettings {
-                refresh_interval: self.refresh_interval,
-                unknown_kid_cooldown: self.unknown_kid_cooldown,
+        let settings = CacheSettings {
+            schedule: Schedule {
+                min,
+                max,
+                backoff_initial: initial,
+                backoff_max: most,
             },
-        ));
-        if cache.refresh().await.is_err() {
-            tracing::warn!(
-                target: "tollgate::jwks",
-                url = %cache.url(),
-                "first JWKS fetch failed; requests get 503 until the keys load"
-            );
+            unknown_kid_cooldown: self.unknown_kid_cooldown,
+            unknown_kid_wait: self.unknown_kid_wait,
+            max_staleness: self.max_staleness,
+            http_timeout: self.http_timeout,
+            max_response_bytes: self.max_response_bytes,
+        };
+        let cache = JwksCache::shared(jwks_url, fetcher, settings, self.clock.clone());
+        match self.startup {
+            Startup::TryOnce => {
+                if !cache.wait_for_keys(Duration::ZERO).await {
+                    tracing::warn!(
+                        target: "tollgate::jwks",
+                        url = %cache.url(),
+                        "first JWKS fetch failed; requests get 503 until the keys load"
+                    );
+                }
+            }
+            Startup::Require(timeout) => {
+                if !cache.wait_for_keys(timeout).await {
+                    let reason = cache
+                        .status()
+                        .last_error
+                        .unwrap_or_else(|| "no fetch completed".into());
+                    return Err(ConfigError::Jwks {
+                        url: cache.url().to_owned(),
+                        timeout,
+                        reason,
+                    });
+                }
+            }
+            Startup::Lazy => {}
         }
-        let refresher = cache.spawn_refresher();
 
         Ok(JwtProvider {
             inner: Arc::new(Inner {
@@ -388,8 +490,8 @@ impl JwtProviderBuilder {
                     required: self.required,
                 },
                 claim_names: self.claim_names,
+                clock: cache.clock_arc(),
                 cache,
-                _refresher: RefresherGuard(refresher),
             }),
         })
     }
@@ -427,12 +529,17 @@ async fn discover(fetcher: &Fetcher, issuer: &str) -> Result<String, ConfigError
 }
 
 /// Aborts the background refresh when the provider is dropped.
-struct RefresherGuard(tokio::task::AbortHandle);
+type ClockArc = Arc<dyn Clock>;
 
-impl Drop for RefresherGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+/// What `build()` does about the first key fetch.
+#[derive(Debug, Clone, Copy)]
+enum Startup {
+    /// One attempt; the provider is built whatever its outcome.
+    TryOnce,
+    /// Retry until the keys load or the timeout passes; fail the build if they do not.
+    Require(Duration),
+    /// No attempt in `build()`; the refresh task fetches at once.
+    Lazy,
 }
 
 /// Verifies JWTs from one issuer against its JWKS. Cheap to clone.
@@ -446,8 +553,8 @@ struct Inner {
     algorithms: Vec<Algorithm>,
     policy: ClaimPolicy,
     claim_names: ClaimNames,
+    clock: ClockArc,
     cache: Arc<JwksCache>,
-    _refresher: RefresherGuard,
 }
 
 impl fmt::Debug for JwtProvider {
@@ -475,8 +582,13 @@ impl JwtProvider {
             required: Vec::new(),
             http_timeout: Duration::from_secs(5),
             max_response_bytes: DEFAULT_MAX_BYTES,
-            refresh_interval: Duration::from_secs(300),
+            refresh_window: (Duration::from_secs(300), Duration::from_secs(24 * 3600)),
+            retry_backoff: (Duration::from_secs(2), Duration::from_secs(300)),
             unknown_kid_cooldown: Duration::from_secs(30),
+            unknown_kid_wait: Duration::from_secs(2),
+            max_staleness: Duration::from_secs(24 * 3600),
+            startup: Startup::TryOnce,
+            clock: None,
             allow_http: false,
             claim_names: ClaimNames::default(),
         }
@@ -487,9 +599,14 @@ impl JwtProvider {
         self.inner.cache.url()
     }
 
-    /// How many usable keys are loaded.
+    /// How many usable keys are loaded (stale or not).
     pub fn key_count(&self) -> usize {
-        self.inner.cache.keys().len()
+        self.inner.cache.key_count()
+    }
+
+    /// The key-set manager's handle: health for readiness probes, manual refresh, shutdown.
+    pub fn jwks(&self) -> JwksHandle {
+        JwksHandle::new(Arc::clone(&self.inner.cache))
     }
 
     /// Verifies a token: the whole check, without the HTTP layer.
@@ -522,11 +639,11 @@ impl Inner {
     fn verify_cached(&self, token: &str) -> Result<Principal, Miss> {
         let reject = |reason| Miss::Rejected(AuthError::invalid_token(reason));
         let parsed = parse(token, &self.algorithms).map_err(reject)?;
+        let now_ms = unix_millis(self.clock.now());
         {
-            let keys = self.cache.keys();
-            if keys.is_empty() {
+            let Some(keys) = self.cache.usable_keys(now_ms) else {
                 return Err(Miss::NoKeys);
-            }
+            };
             match keys.lookup(parsed.kid.as_deref(), parsed.alg) {
                 Lookup::Found(key)
                     if key.verify(parsed.alg, parsed.signing_input, &parsed.signature) => {}
@@ -537,7 +654,7 @@ impl Inner {
         }
         let checked = self
             .policy
-            .check(&parsed.claims, unix_now())
+            .check(&parsed.claims, now_ms / 1000)
             .map_err(reject)?;
         let subject = parsed
             .claims

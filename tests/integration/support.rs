@@ -1,7 +1,6 @@
 //! Shared test fixtures.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -115,45 +114,126 @@ pub(crate) const INVALID_REQUEST: &str =
     "Bearer realm=\"api\", error=\"invalid_request\", error_description=\"The request's credential could not be read\"";
 pub(crate) const NO_CREDENTIAL: &str = "Bearer realm=\"api\"";
 
-/// A stand-alone JWKS server whose responses the test controls, counting requests.
+/// A stand-alone JWKS server whose responses the test controls: status, body, extra headers,
+/// an `ETag` it honours (answering 304 to a matching `If-None-Match`), and a delay. It counts
+/// requests, conditional requests and 304s.
 pub(crate) struct JwksServer {
     pub(crate) url: String,
-    pub(crate) hits: Arc<AtomicUsize>,
-    pub(crate) reply: Arc<Mutex<(u16, String)>>,
+    state: Arc<Mutex<JwksState>>,
     _server: Server,
+}
+
+#[derive(Default)]
+struct JwksState {
+    status: u16,
+    body: String,
+    headers: Vec<(String, String)>,
+    etag: Option<String>,
+    delay: Duration,
+    hits: usize,
+    conditional: usize,
+    not_modified: usize,
 }
 
 impl JwksServer {
     pub(crate) async fn start(status: u16, body: String) -> Self {
-        let hits = Arc::new(AtomicUsize::new(0));
-        let reply = Arc::new(Mutex::new((status, body)));
-        let (h, r) = (hits.clone(), reply.clone());
-        let app = Router::new().fallback(move || {
-            let (h, r) = (h.clone(), r.clone());
-            async move {
-                h.fetch_add(1, Ordering::SeqCst);
-                let (status, body) = r.lock().expect("lock").clone();
-                (
-                    axum::http::StatusCode::from_u16(status).expect("status"),
-                    body,
-                )
-            }
+        let state = Arc::new(Mutex::new(JwksState {
+            status,
+            body,
+            ..JwksState::default()
+        }));
+        let shared = state.clone();
+        let app = Router::new().fallback(move |headers: axum::http::HeaderMap| {
+            let state = shared.clone();
+            async move { JwksServer::answer(&state, &headers).await }
         });
         let server = serve(app).await;
         Self {
             url: format!("{}/jwks", server.base),
-            hits,
-            reply,
+            state,
             _server: server,
         }
     }
 
+    async fn answer(
+        state: &Mutex<JwksState>,
+        request: &axum::http::HeaderMap,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let if_none_match = request
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let (delay, response) = {
+            let mut s = state.lock().expect("lock");
+            s.hits += 1;
+            s.conditional += usize::from(if_none_match.is_some());
+            let matches = s.etag.is_some() && if_none_match == s.etag;
+            s.not_modified += usize::from(matches);
+            let status = if matches { 304 } else { s.status };
+            let body = if matches {
+                String::new()
+            } else {
+                s.body.clone()
+            };
+            let mut response = (
+                axum::http::StatusCode::from_u16(status).expect("status"),
+                body,
+            )
+                .into_response();
+            let etag = s.etag.clone().map(|e| ("etag".to_owned(), e));
+            for (name, value) in s.headers.iter().chain(etag.iter()) {
+                response.headers_mut().append(
+                    axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                    axum::http::HeaderValue::from_str(value).expect("value"),
+                );
+            }
+            (s.delay, response)
+        };
+        tokio::time::sleep(delay).await;
+        response
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, JwksState> {
+        self.state.lock().expect("lock")
+    }
+
     pub(crate) fn hits(&self) -> usize {
-        self.hits.load(Ordering::SeqCst)
+        self.state().hits
+    }
+
+    /// Requests that carried `If-None-Match`.
+    pub(crate) fn conditional_hits(&self) -> usize {
+        self.state().conditional
+    }
+
+    /// Requests answered 304.
+    pub(crate) fn not_modified(&self) -> usize {
+        self.state().not_modified
     }
 
     pub(crate) fn set(&self, status: u16, body: String) {
-        *self.reply.lock().expect("lock") = (status, body);
+        let mut s = self.state();
+        s.status = status;
+        s.body = body;
+    }
+
+    /// Extra headers on every response (e.g. `cache-control`).
+    pub(crate) fn set_headers(&self, headers: &[(&str, &str)]) {
+        self.state().headers = headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+    }
+
+    /// The `ETag` sent with every response; a request whose `If-None-Match` equals it gets 304.
+    pub(crate) fn set_etag(&self, etag: Option<&str>) {
+        self.state().etag = etag.map(str::to_owned);
+    }
+
+    /// How long each response is held back.
+    pub(crate) fn set_delay(&self, delay: Duration) {
+        self.state().delay = delay;
     }
 }
 

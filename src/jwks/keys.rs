@@ -1,5 +1,4 @@
-//! JSON Web Key Sets: tolerant parsing into ready verification keys, and a cache that reads
-//! without locking and refreshes periodically and on an unknown `kid`.
+//! Tolerant JWKS parsing into ready verification keys, and lookup by `kid`.
 //!
 //! Parsing rules, applied per key so that one bad or unfamiliar key never takes the set down:
 //! - keys with `use` other than `sig` (e.g. `enc`), or `key_ops` without `verify`, are skipped;
@@ -14,22 +13,17 @@
 //! Each skipped key emits a `debug` event on the `tollgate::jwks` target.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::ParsedPublicKey;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
-use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::fetch::{FetchError, Fetcher};
+use super::TARGET;
 use crate::jwt::{Algorithm, KeyFamily};
-
-const TARGET: &str = "tollgate::jwks";
 
 /// JWK members are base64url; some issuers pad them, which is harmless here.
 const JWK_B64: GeneralPurpose = GeneralPurpose::new(
@@ -37,12 +31,13 @@ const JWK_B64: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// One usable verification key.
+/// One usable verification key, parsed once into aws-lc-rs keys: one per algorithm the key may
+/// serve (an RSA key without `alg` serves RS256…PS512), so verifying never parses a key.
 pub(crate) struct VerifyingKey {
     kid: Option<String>,
     family: KeyFamily,
     alg: Option<Algorithm>,
-    key: DecodingKey,
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
 }
 
 impl VerifyingKey {
@@ -50,17 +45,16 @@ impl VerifyingKey {
         alg.family() == self.family && self.alg.is_none_or(|a| a == alg)
     }
 
-    /// Verifies `signature` over `message` with the aws-lc-rs provider, chosen explicitly so
-    /// jsonwebtoken's process-wide default (which can panic) is never consulted.
-    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &Vec<u8>) -> bool {
-        if !self.accepts(alg) {
-            return false;
-        }
-        let factory = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.verifier_factory;
-        match factory(&alg.to_jsonwebtoken(), &self.key) {
-            Ok(verifier) => verifier.verify(message, signature).is_ok(),
-            Err(_) => false,
-        }
+    /// Verifies `signature` over `message`: no allocation, no key parsing.
+    pub(crate) fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        self.parsed
+            .iter()
+            .find(|(a, _)| *a == alg)
+            .is_some_and(|(_, key)| key.verify_sig(message, signature).is_ok())
+    }
+
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
     }
 }
 
@@ -87,6 +81,11 @@ impl KeySet {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+
+    /// The `kid`s in the set, for traces of what changed.
+    pub(crate) fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().filter_map(VerifyingKey::kid)
     }
 
     /// Picks the key for a token: by `kid` when the token has one; otherwise the single key that
@@ -217,7 +216,10 @@ impl RawJwk {
                 if e.is_empty() || e.len() > 4 {
                     return Err("RSA exponent out of range");
                 }
-                (KeyFamily::Rsa, DecodingKey::from_rsa_raw_components(n, e))
+                let der = aws_lc_rs::rsa::PublicKeyComponents { n, e }
+                    .as_der()
+                    .map_err(|_| "invalid RSA key")?;
+                (KeyFamily::Rsa, der.as_ref().to_vec())
             }
             "EC" => {
                 let (family, len) = match self.crv.as_deref() {
@@ -234,7 +236,7 @@ impl RawJwk {
                 point.push(0x04);
                 point.extend_from_slice(&x);
                 point.extend_from_slice(&y);
-                (family, DecodingKey::from_ec_der(&point))
+                (family, point)
             }
             "OKP" => {
                 if self.crv.as_deref() != Some("Ed25519") {
@@ -244,7 +246,7 @@ impl RawJwk {
                 if x.len() != 32 {
                     return Err("Ed25519 key has the wrong length");
                 }
-                (KeyFamily::Ed25519, DecodingKey::from_ed_der(&x))
+                (KeyFamily::Ed25519, x)
             }
             "oct" => return Err("symmetric keys are never used"),
             _ => return Err("unsupported key type"),
@@ -252,11 +254,20 @@ impl RawJwk {
         if alg.is_some_and(|alg| alg.family() != family) {
             return Err("alg does not match the key type");
         }
+        let parsed = Algorithm::ASYMMETRIC
+            .iter()
+            .filter(|a| a.family() == family && alg.is_none_or(|pinned| pinned == **a))
+            .map(|&a| {
+                ParsedPublicKey::new(a.verification(), &key)
+                    .map(|parsed| (a, parsed))
+                    .map_err(|_| "key rejected by the crypto backend")
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(VerifyingKey {
             kid: self.kid,
             family,
             alg,
-            key,
+            parsed,
         })
     }
 }
@@ -264,135 +275,6 @@ impl RawJwk {
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let zeros = bytes.iter().take_while(|&&b| b == 0).count();
     bytes.get(zeros..).unwrap_or_default()
-}
-
-/// Settings of a [`JwksCache`].
-#[derive(Debug, Clone)]
-pub(crate) struct CacheSettings {
-    pub(crate) refresh_interval: Duration,
-    pub(crate) unknown_kid_cooldown: Duration,
-}
-
-/// The keys of one JWKS URL: read lock-free, refreshed in the background and on demand.
-pub(crate) struct JwksCache {
-    url: String,
-    fetcher: Fetcher,
-    settings: CacheSettings,
-    keys: ArcSwap<KeySet>,
-    /// Held while an on-demand fetch runs, so concurrent misses share one fetch.
-    fetch_lock: tokio::sync::Mutex<()>,
-    /// Milliseconds since `started` of the last on-demand fetch (0: none yet).
-    last_on_demand_ms: AtomicU64,
-    started: Instant,
-}
-
-impl std::fmt::Debug for JwksCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwksCache")
-            .field("url", &self.url)
-            .field("keys", &self.keys.load().len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl JwksCache {
-    pub(crate) fn new(url: String, fetcher: Fetcher, settings: CacheSettings) -> Self {
-        Self {
-            url,
-            fetcher,
-            settings,
-            keys: ArcSwap::from_pointee(KeySet::default()),
-            fetch_lock: tokio::sync::Mutex::new(()),
-            last_on_demand_ms: AtomicU64::new(0),
-            started: Instant::now(),
-        }
-    }
-
-    pub(crate) fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The current key set: an atomic load, no lock.
-    pub(crate) fn keys(&self) -> arc_swap::Guard<Arc<KeySet>> {
-        self.keys.load()
-    }
-
-    /// Fetches the JWKS and, when it holds at least one usable key, swaps it in. On failure the
-    /// previous keys stay in place.
-    pub(crate) async fn refresh(&self) -> Result<usize, FetchError> {
-        match self.fetcher.get_json::<JwksDocument>(&self.url).await {
-            Ok(doc) => {
-                let set = KeySet::parse(doc);
-                let count = set.len();
-                if count == 0 {
-                    tracing::warn!(target: TARGET, url = %self.url, "JWKS holds no usable key; keeping the previous keys");
-                    return Ok(0);
-                }
-                self.keys.store(Arc::new(set));
-                tracing::debug!(target: TARGET, url = %self.url, keys = count, "JWKS loaded");
-                Ok(count)
-            }
-            Err(e) => {
-                tracing::warn!(target: TARGET, url = %self.url, error = %e, "JWKS fetch failed; keeping the previous keys");
-                Err(e)
-            }
-        }
-    }
-
-    /// Called when a token names a key the set does not have (or no key is loaded yet).
-    ///
-    /// Single flight: if a fetch is already running, wait for it and look again. Otherwise
-    /// fetch, unless the last on-demand fetch was less than a cooldown ago, in which case return
-    /// at once: a flood of made-up kids costs the issuer one request per cooldown. The caller
-    /// then looks at the keys once more.
-    pub(crate) async fn refresh_on_miss(&self) {
-        let Ok(_guard) = self.fetch_lock.try_lock() else {
-            // A fetch is in flight; its result is what this request needs too.
-            drop(self.fetch_lock.lock().await);
-            return;
-        };
-        if self.cooling_down() {
-            tracing::debug!(target: TARGET, url = %self.url, "unknown key during cooldown; not fetching");
-            return;
-        }
-        let now_ms = (self.started.elapsed().as_millis() as u64).max(1);
-        self.last_on_demand_ms.store(now_ms, Ordering::Release);
-        tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
-        // A failure is traced by `refresh`; the old keys stay.
-        let _ = self.refresh().await;
-    }
-
-    fn cooling_down(&self) -> bool {
-        let last = self.last_on_demand_ms.load(Ordering::Acquire);
-        let cooldown_ms =
-            u64::try_from(self.settings.unknown_kid_cooldown.as_millis()).unwrap_or(u64::MAX);
-        last != 0 && (self.started.elapsed().as_millis() as u64) <= last.saturating_add(cooldown_ms)
-    }
-
-    /// How long until an on-demand fetch may run again, for `Retry-After`.
-    pub(crate) fn retry_after(&self) -> Duration {
-        let last = self.last_on_demand_ms.load(Ordering::Acquire);
-        let ready_at =
-            Duration::from_millis(last).saturating_add(self.settings.unknown_kid_cooldown);
-        ready_at
-            .saturating_sub(self.started.elapsed())
-            .max(Duration::from_secs(1))
-    }
-
-    /// Spawns the periodic refresh. The task holds only a weak reference and ends when the
-    /// cache is dropped; the returned handle aborts it sooner.
-    pub(crate) fn spawn_refresher(self: &Arc<Self>) -> tokio::task::AbortHandle {
-        let weak = Arc::downgrade(self);
-        let interval = self.settings.refresh_interval;
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(interval).await;
-                let Some(cache) = weak.upgrade() else { break };
-                let _ = cache.refresh().await;
-            }
-        })
-        .abort_handle()
-    }
 }
 
 #[cfg(test)]
@@ -482,19 +364,5 @@ mod tests {
             set.lookup(Some("k"), Algorithm::PS256),
             Lookup::NoMatch
         ));
-    }
-
-    #[test]
-    fn extreme_cooldowns_saturate_instead_of_overflowing() {
-        let fetcher = Fetcher::new(Duration::from_secs(1), 1024).unwrap_or_else(|e| panic!("{e}"));
-        let settings = CacheSettings {
-            refresh_interval: Duration::MAX,
-            unknown_kid_cooldown: Duration::MAX,
-        };
-        let cache = JwksCache::new("https://idp.example/jwks".into(), fetcher, settings);
-        assert!(!cache.cooling_down(), "no on-demand fetch yet");
-        cache.last_on_demand_ms.store(1, Ordering::Release);
-        assert!(cache.cooling_down());
-        assert!(cache.retry_after() > Duration::from_secs(1_000_000));
     }
 }

@@ -1,0 +1,441 @@
+//! The key-set manager of one JWKS URL: lock-free reads, one owned refresh task, single-flight
+//! fetches, cooldowns, backoff and bounded staleness.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::{ArcSwap, Guard};
+use tokio::sync::watch;
+
+use super::keys::{JwksDocument, KeySet};
+use super::schedule::{freshness, Schedule};
+use super::TARGET;
+use crate::clock::{unix_millis, Clock, SystemClock};
+use crate::fetch::{Fetched, Fetcher, Validators};
+
+/// Settings of a [`JwksCache`]; caches are shared only between providers with equal settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct CacheSettings {
+    pub(crate) schedule: Schedule,
+    pub(crate) unknown_kid_cooldown: Duration,
+    pub(crate) unknown_kid_wait: Duration,
+    pub(crate) max_staleness: Duration,
+    pub(crate) http_timeout: Duration,
+    pub(crate) max_response_bytes: usize,
+}
+
+/// The keys of one JWKS URL.
+pub(crate) struct JwksCache {
+    url: String,
+    fetcher: Fetcher,
+    settings: CacheSettings,
+    clock: Arc<dyn Clock>,
+    keys: ArcSwap<KeySet>,
+    /// Unix ms of the last fetch that delivered or confirmed (304) the keys; 0: never.
+    fresh_at_ms: AtomicU64,
+    /// Unix ms when the refresh task next fetches.
+    next_attempt_ms: AtomicU64,
+    /// Unix ms of the last fetch started for an unknown `kid`; 0: none yet.
+    last_on_demand_ms: AtomicU64,
+    /// Set while a fetch runs: every other caller waits for that one.
+    fetching: AtomicBool,
+    /// Bumped after each fetch, waking the callers that waited for it.
+    fetched: watch::Sender<u64>,
+    /// Bookkeeping for fetches and health; never touched on the request path.
+    state: Mutex<FetchState>,
+    task: Mutex<Option<tokio::task::AbortHandle>>,
+    stopped: AtomicBool,
+}
+
+#[derive(Default)]
+struct FetchState {
+    validators: Validators,
+    last_attempt: Option<SystemTime>,
+    last_success: Option<SystemTime>,
+    last_error: Option<(SystemTime, String)>,
+    failures: u32,
+    fetches: u64,
+}
+
+impl fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("url", &self.url)
+            .field("keys", &self.keys.load().len())
+            .finish_non_exhaustive()
+    }
+}
+
+type RegistryKey = (tokio::runtime::Id, String, CacheSettings);
+
+/// Caches by URL, so providers of one issuer (say, its access and ID tokens) share one key set,
+/// one refresh task and one cooldown. Keyed by runtime too: a cache's task and HTTP connections
+/// belong to the runtime that built it.
+fn registry() -> MutexGuard<'static, HashMap<RegistryKey, Weak<JwksCache>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<RegistryKey, Weak<JwksCache>>>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+impl JwksCache {
+    /// The cache for `url` with `settings` in the current runtime, created (with its refresh
+    /// task) if none is alive. A provider with its own clock gets a cache of its own.
+    pub(crate) fn shared(
+        url: String,
+        fetcher: Fetcher,
+        settings: CacheSettings,
+        clock: Option<Arc<dyn Clock>>,
+    ) -> Arc<Self> {
+        let Some(clock) = clock else {
+            let key = (tokio::runtime::Handle::current().id(), url, settings);
+            let mut registry = registry();
+            registry.retain(|_, cache| cache.strong_count() > 0);
+            if let Some(cache) = registry.get(&key).and_then(Weak::upgrade) {
+                if !cache.stopped.load(Ordering::Acquire) {
+                    return cache;
+                }
+            }
+            let cache = Self::new(key.1.clone(), fetcher, settings, Arc::new(SystemClock));
+            registry.insert(key, Arc::downgrade(&cache));
+            return cache;
+        };
+        Self::new(url, fetcher, settings, clock)
+    }
+
+    fn new(
+        url: String,
+        fetcher: Fetcher,
+        settings: CacheSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
+        let cache = Arc::new(Self {
+            url,
+            fetcher,
+            settings,
+            clock,
+            keys: ArcSwap::from_pointee(KeySet::default()),
+            fresh_at_ms: AtomicU64::new(0),
+            next_attempt_ms: AtomicU64::new(0),
+            last_on_demand_ms: AtomicU64::new(0),
+            fetching: AtomicBool::new(false),
+            fetched: watch::Sender::new(0),
+            state: Mutex::default(),
+            task: Mutex::new(None),
+            stopped: AtomicBool::new(false),
+        });
+        let task = tokio::spawn(refresh_loop(Arc::downgrade(&cache))).abort_handle();
+        *lock(&cache.task) = Some(task);
+        cache
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn clock_arc(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
+    /// Makes sure keys are loaded: one fetch (or the one in flight), then retries with backoff
+    /// until `timeout` has passed on the cache's clock. Whether usable keys are loaded.
+    pub(crate) async fn wait_for_keys(self: &Arc<Self>, timeout: Duration) -> bool {
+        let now = || self.clock.now();
+        if self.usable_keys(unix_millis(now())).is_some() {
+            return true;
+        }
+        let deadline = now() + timeout;
+        self.fetch_shared(true).await;
+        let mut attempts = 0;
+        while self.usable_keys(unix_millis(now())).is_none() {
+            let remaining = deadline.duration_since(now()).unwrap_or_default();
+            if remaining.is_zero() || self.stopped.load(Ordering::Acquire) {
+                return false;
+            }
+            attempts += 1;
+            let pause = self
+                .settings
+                .schedule
+                .after_failure(attempts)
+                .min(remaining);
+            self.clock.sleep(pause).await;
+            self.fetch_shared(true).await;
+        }
+        true
+    }
+
+    /// The current keys, if any are loaded and not older than the maximum staleness: an atomic
+    /// load and two atomic reads, no lock, no allocation.
+    pub(crate) fn usable_keys(&self, now_ms: u64) -> Option<Guard<Arc<KeySet>>> {
+        let fresh_at = self.fresh_at_ms.load(Ordering::Acquire);
+        if fresh_at == 0 || now_ms.saturating_sub(fresh_at) > millis(self.settings.max_staleness) {
+            return None;
+        }
+        let keys = self.keys.load();
+        (!keys.is_empty()).then_some(keys)
+    }
+
+    /// How many keys are loaded, stale or not.
+    pub(crate) fn key_count(&self) -> usize {
+        self.keys.load().len()
+    }
+
+    /// Runs one fetch, or waits for the one in flight: concurrent callers share a single
+    /// request. The fetch runs on its own task, so a caller that gives up (or is cancelled)
+    /// does not abort it. With `start: false`, only waits for a fetch already in flight.
+    async fn fetch_shared(self: &Arc<Self>, start: bool) {
+        let mut done = self.fetched.subscribe();
+        if !self.fetching.load(Ordering::Acquire) {
+            if !start {
+                return;
+            }
+            if !self.fetching.swap(true, Ordering::AcqRel) {
+                let cache = Arc::clone(self);
+                tokio::spawn(async move {
+                    cache.fetch().await;
+                    cache.fetching.store(false, Ordering::Release);
+                    cache.fetched.send_modify(|n| *n += 1);
+                });
+            }
+        }
+        let _ = done.changed().await;
+    }
+
+    /// Fetches the JWKS (conditionally, when validators are known) and records the outcome. On
+    /// any failure, including a document without a single usable key, the keys stay.
+    async fn fetch(&self) {
+        let (validators, count) = {
+            let mut state = lock(&self.state);
+            state.fetches += 1;
+            state.last_attempt = Some(self.clock.now());
+            (state.validators.clone(), state.fetches)
+        };
+        tracing::debug!(target: TARGET, url = %self.url, fetch = count, "fetching JWKS");
+        let outcome = match self.fetcher.get_conditional(&self.url, &validators).await {
+            Ok(Fetched::NotModified { headers }) => {
+                tracing::debug!(target: TARGET, url = %self.url, "JWKS not modified (304)");
+                Ok((headers, None))
+            }
+            Ok(Fetched::Modified {
+                body,
+                validators,
+                headers,
+            }) => match serde_json::from_slice::<JwksDocument>(&body) {
+                Err(e) => Err(format!("invalid JWKS JSON: {e}")),
+                Ok(doc) => {
+                    let set = KeySet::parse(doc);
+                    if set.is_empty() {
+                        Err("the JWKS holds no usable key".to_owned())
+                    } else {
+                        Ok((headers, Some((set, validators))))
+                    }
+                }
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        let now = self.clock.now();
+        let mut state = lock(&self.state);
+        match outcome {
+            Ok((headers, new)) => {
+                if let Some((set, validators)) = new {
+                    self.install(set);
+                    state.validators = validators;
+                }
+                let lifetime = freshness(&headers, now);
+                let delay = self.settings.schedule.after_success(lifetime);
+                state.failures = 0;
+                state.last_success = Some(now);
+                self.fresh_at_ms
+                    .store(unix_millis(now).max(1), Ordering::Release);
+                self.schedule(now, delay);
+                tracing::debug!(target: TARGET, url = %self.url, next_refresh_in = ?delay, "JWKS refreshed");
+            }
+            Err(error) => {
+                state.failures = state.failures.saturating_add(1);
+                let delay = self.settings.schedule.after_failure(state.failures);
+                self.schedule(now, delay);
+                let stale = self.usable_keys(unix_millis(now)).is_none();
+                tracing::warn!(
+                    target: TARGET,
+                    url = %self.url,
+                    error = %error,
+                    consecutive_failures = state.failures,
+                    retry_in = ?delay,
+                    serving = if stale { "nothing (requests get 503)" } else { "the last good keys" },
+                    "JWKS fetch failed"
+                );
+                state.last_error = Some((now, error));
+            }
+        }
+    }
+
+    fn install(&self, set: KeySet) {
+        let old = self.keys.load();
+        let added: Vec<&str> = set
+            .kids()
+            .filter(|k| !old.kids().any(|o| o == *k))
+            .collect();
+        let removed: Vec<&str> = old
+            .kids()
+            .filter(|k| !set.kids().any(|n| n == *k))
+            .collect();
+        if added.is_empty() && removed.is_empty() && old.len() == set.len() {
+            tracing::debug!(target: TARGET, url = %self.url, keys = set.len(), "JWKS unchanged");
+        } else {
+            tracing::info!(
+                target: TARGET,
+                url = %self.url,
+                keys = set.len(),
+                added = ?added,
+                removed = ?removed,
+                "JWKS key set changed"
+            );
+        }
+        drop(old);
+        self.keys.store(Arc::new(set));
+    }
+
+    fn schedule(&self, now: SystemTime, delay: Duration) {
+        let at = unix_millis(now).saturating_add(millis(delay).max(1));
+        self.next_attempt_ms.store(at, Ordering::Release);
+    }
+
+    /// Called when a token names a key the set lacks, or no usable keys are loaded.
+    ///
+    /// If a fetch is in flight, waits for it. Otherwise fetches, unless the last fetch for an
+    /// unknown key started less than a cooldown ago: then returns at once, so a flood of
+    /// made-up kids costs the issuer one request per cooldown. Never waits longer than the
+    /// configured bound; the caller then looks at the keys once more.
+    pub(crate) async fn refresh_on_miss(self: &Arc<Self>) {
+        if self.stopped.load(Ordering::Acquire) {
+            return;
+        }
+        let now = unix_millis(self.clock.now()).max(1);
+        let last = self.last_on_demand_ms.load(Ordering::Acquire);
+        let cooling =
+            last != 0 && now < last.saturating_add(millis(self.settings.unknown_kid_cooldown));
+        let start = !cooling
+            && self
+                .last_on_demand_ms
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok();
+        if start {
+            tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
+        } else if !self.fetching.load(Ordering::Acquire) {
+            tracing::debug!(target: TARGET, url = %self.url, "unknown key during the cooldown; not fetching");
+            return;
+        }
+        let wait = self.settings.unknown_kid_wait;
+        tokio::select! {
+            () = self.fetch_shared(start) => {}
+            () = self.clock.sleep(wait) => {
+                tracing::debug!(target: TARGET, url = %self.url, ?wait, "gave up waiting for the JWKS fetch; it goes on in the background");
+            }
+        }
+    }
+
+    /// Fetches now, sharing a fetch in flight, whatever the schedule and cooldown say.
+    pub(crate) async fn refresh_now(self: &Arc<Self>) {
+        self.fetch_shared(true).await;
+    }
+
+    /// How long a client should wait before retrying while no usable keys are loaded: until the
+    /// next fetch attempt, between 1 s and 5 min.
+    pub(crate) fn retry_after(&self) -> Duration {
+        let now = unix_millis(self.clock.now());
+        let cooldown_end = self
+            .last_on_demand_ms
+            .load(Ordering::Acquire)
+            .saturating_add(millis(self.settings.unknown_kid_cooldown));
+        let next = self
+            .next_attempt_ms
+            .load(Ordering::Acquire)
+            .min(cooldown_end);
+        Duration::from_millis(next.saturating_sub(now))
+            .clamp(Duration::from_secs(1), Duration::from_secs(300))
+    }
+
+    /// Stops the refresh task and any further fetches; the keys stay until they are too stale.
+    pub(crate) fn shutdown(&self) {
+        self.stopped.store(true, Ordering::Release);
+        if let Some(task) = lock(&self.task).take() {
+            task.abort();
+        }
+        tracing::debug!(target: TARGET, url = %self.url, "JWKS refresh stopped");
+    }
+
+    /// Whether the refresh task is still running.
+    pub(crate) fn refreshing(&self) -> bool {
+        lock(&self.task).as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    pub(crate) fn status(&self) -> super::JwksStatus {
+        let now = self.clock.now();
+        let state = lock(&self.state);
+        let next = self.next_attempt_ms.load(Ordering::Acquire);
+        super::JwksStatus {
+            url: self.url.clone(),
+            key_count: self.key_count(),
+            usable: self.usable_keys(unix_millis(now)).is_some(),
+            last_success: state.last_success,
+            age: state
+                .last_success
+                .map(|at| now.duration_since(at).unwrap_or_default()),
+            last_attempt: state.last_attempt,
+            last_error: state.last_error.as_ref().map(|(_, e)| e.clone()),
+            last_error_at: state.last_error.as_ref().map(|(at, _)| *at),
+            consecutive_failures: state.failures,
+            fetches: state.fetches,
+            next_refresh_in: (!self.stopped.load(Ordering::Acquire))
+                .then(|| Duration::from_millis(next.saturating_sub(unix_millis(now)))),
+        }
+    }
+}
+
+impl Drop for JwksCache {
+    fn drop(&mut self) {
+        if let Some(task) = lock(&self.task).take() {
+            task.abort();
+        }
+    }
+}
+
+/// The owned refresh task: sleeps until the next attempt is due, fetches, repeats. It holds the
+/// cache only weakly while sleeping, so it ends when the last provider is dropped.
+async fn refresh_loop(cache: Weak<JwksCache>) {
+    loop {
+        let (sleep, due) = {
+            let Some(cache) = cache.upgrade() else { return };
+            let now = unix_millis(cache.clock.now());
+            let due = cache.next_attempt_ms.load(Ordering::Acquire);
+            (
+                cache
+                    .clock
+                    .sleep(Duration::from_millis(due.saturating_sub(now))),
+                due,
+            )
+        };
+        sleep.await;
+        let Some(cache) = cache.upgrade() else { return };
+        // An on-demand fetch may have moved the schedule while this task slept.
+        if cache.next_attempt_ms.load(Ordering::Acquire) <= due {
+            cache.fetch_shared(true).await;
+            if cache.next_attempt_ms.load(Ordering::Acquire) <= due {
+                // The fetch task never ran to completion (its runtime is shutting down).
+                return;
+            }
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,144 @@
+//! JWKS key sets: how tollgate loads an issuer's keys, keeps them fresh and survives its
+//! outages.
+//!
+//! Each JWKS URL has one key-set manager, shared by every provider that points at it (with
+//! the same cache settings, in the same Tokio runtime). It holds:
+//!
+//! - **The keys**, parsed once into ready aws-lc-rs verifiers and indexed by `kid`, behind an
+//!   `ArcSwap`: a request reads them with an atomic load; no lock, no `.await`, no allocation.
+//! - **One refresh task**, owned by the manager: it ends when the last provider using the
+//!   manager is dropped, or on [`JwksHandle::shutdown`]. It refreshes when the response's
+//!   `Cache-Control: max-age` (less `Age`) or `Expires` says the set goes stale, clamped to the
+//!   refresh window (default 5 min to 24 h; a response without either header is assumed to
+//!   live for the window's minimum), at a random 80–90 % of that lifetime (ahead of expiry,
+//!   and not in step with other servers). Fetches are conditional (`If-None-Match` with the
+//!   `ETag`, `If-Modified-Since` with `Last-Modified`); a 304 keeps the set and renews it.
+//! - **Backoff**: after a failed fetch the next attempt comes after 2 s, then 4 s, 8 s, … up
+//!   to 5 min (each with jitter: a random half to whole of the step).
+//! - **Unknown `kid`**: one fetch, shared by all concurrent requests (single flight); after
+//!   each such fetch a cooldown (default 30 s) during which an unknown `kid` is answered 401 at
+//!   once. A request waits for the fetch at most 2 s (default), then gets 401; the fetch goes
+//!   on in the background.
+//! - **Outages**: a failed fetch, non-2xx status, timeout, malformed JSON, oversized body
+//!   (default cap 1 MiB) or a set without a usable key leaves the last good keys in place, for
+//!   up to the maximum staleness (default 24 h) since they were last fetched or confirmed.
+//!   Past it, or when no set was ever loaded, requests get 503 with `Retry-After` (never 401:
+//!   the client is not at fault).
+//! - **Health**: [`JwksHandle::status`] reports the key count, last success and its age, last
+//!   error, consecutive failures and the next refresh, for readiness probes.
+//!
+//! Every fetch, failure, cooldown hit and key-set change emits a `tracing` event on the target
+//! `tollgate::jwks` (a changed set at `info`, failures at `warn`, the rest at `debug`). Tokens
+//! never appear in these events.
+//!
+//! Parsing is tolerant and per key: keys tollgate cannot use are skipped with a `debug` event,
+//! and never take the set down. Skipped: `use` other than `sig`, `key_ops` without `verify`,
+//! `oct` (symmetric) keys, RSA under 2048 bits, curves other than P-256/P-384/Ed25519, unknown
+//! `kty`s (post-quantum `AKP`, …), an `alg` tollgate does not verify with (`RSA-OAEP`, …) or
+//! that does not fit the key type, and malformed entries. Of two keys with the same `kid` and
+//! key type, the first wins.
+
+mod cache;
+mod keys;
+mod schedule;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub(crate) use cache::{CacheSettings, JwksCache};
+pub(crate) use keys::Lookup;
+pub(crate) use schedule::Schedule;
+
+pub(crate) const TARGET: &str = "tollgate::jwks";
+
+/// A handle on a provider's key-set manager, from
+/// [`JwtProvider::jwks`](crate::jwt::JwtProvider::jwks): health for readiness probes, a manual
+/// refresh, and shutdown.
+///
+/// ```no_run
+/// # async fn f(provider: tollgate::jwt::JwtProvider) {
+/// let jwks = provider.jwks();
+/// let status = jwks.status();
+/// if !status.usable {
+///     eprintln!("not ready: {:?}", status.last_error);
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct JwksHandle {
+    cache: Arc<JwksCache>,
+}
+
+impl JwksHandle {
+    pub(crate) fn new(cache: Arc<JwksCache>) -> Self {
+        Self { cache }
+    }
+
+    /// The JWKS URL.
+    pub fn url(&self) -> &str {
+        self.cache.url()
+    }
+
+    /// A snapshot of the manager's health.
+    pub fn status(&self) -> JwksStatus {
+        self.cache.status()
+    }
+
+    /// Whether requests can be verified now: keys are loaded and not older than the maximum
+    /// staleness.
+    pub fn is_ready(&self) -> bool {
+        self.status().usable
+    }
+
+    /// Fetches the JWKS now (or waits for the fetch in flight), whatever the schedule and the
+    /// unknown-`kid` cooldown say. The outcome shows in [`status`](Self::status).
+    pub async fn refresh(&self) {
+        self.cache.refresh_now().await;
+    }
+
+    /// Stops the background refresh and all further fetches of this manager, for every
+    /// provider sharing it. Cached keys keep verifying until they exceed the maximum staleness.
+    pub fn shutdown(&self) {
+        self.cache.shutdown();
+    }
+
+    /// Whether the background refresh task is running.
+    pub fn is_refreshing(&self) -> bool {
+        self.cache.refreshing()
+    }
+}
+
+impl fmt::Debug for JwksHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.cache, f)
+    }
+}
+
+/// The health of a key-set manager; see [`JwksHandle::status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JwksStatus {
+    /// The JWKS URL.
+    pub url: String,
+    /// How many usable keys are loaded (stale or not).
+    pub key_count: usize,
+    /// Whether requests can be verified: keys are loaded and within the maximum staleness.
+    pub usable: bool,
+    /// When a fetch last delivered or confirmed (304) the keys.
+    pub last_success: Option<SystemTime>,
+    /// Time since `last_success`.
+    pub age: Option<Duration>,
+    /// When the last fetch started.
+    pub last_attempt: Option<SystemTime>,
+    /// Why the last failed fetch failed (kept after later successes; see `last_error_at`).
+    pub last_error: Option<String>,
+    /// When the last failed fetch failed.
+    pub last_error_at: Option<SystemTime>,
+    /// Failed fetches since the last success.
+    pub consecutive_failures: u32,
+    /// Fetches made so far.
+    pub fetches: u64,
+    /// When the background refresh next fetches; `None` after shutdown.
+    pub next_refresh_in: Option<Duration>,
+}

@@ -1,0 +1,570 @@
+//! The key-set manager over time: Cache-Control schedules, conditional GETs, backoff,
+//! staleness, start-up modes, sharing and shutdown. Time moves on a `ManualClock`, so hours
+//! pass in microseconds while the JWKS is still served over real HTTP.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use serde_json::json;
+use tollgate::clock::ManualClock;
+use tollgate::dev::{DevIssuer, DevKeyType};
+use tollgate::jwt::{JwtProvider, JwtProviderBuilder};
+use tollgate::{AuthLayer, ConfigError};
+use tower::{Service, ServiceBuilder, ServiceExt};
+
+use crate::support::*;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn provider_for(issuer: &DevIssuer, jwks: &JwksServer) -> JwtProviderBuilder {
+    JwtProvider::builder(issuer.issuer())
+        .audience(issuer.audience())
+        .jwks_url(&jwks.url)
+}
+
+/// Waits (bounded, in real time) until the server has seen `n` requests in all.
+async fn hits_reach(jwks: &JwksServer, n: usize) {
+    eventually(&format!("{n} JWKS requests"), || jwks.hits() >= n).await;
+    // Let the fetch that made the request finish installing its outcome.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+#[tokio::test]
+async fn cache_control_schedules_refreshes_and_304_keeps_the_set() {
+    let issuer = DevIssuer::builder()
+        .key("one", DevKeyType::P256)
+        .start()
+        .await
+        .expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["one"])).await;
+    jwks.set_headers(&[("cache-control", "public, max-age=3600")]);
+    jwks.set_etag(Some("\"v1\""));
+    let clock = ManualClock::new();
+    let provider = provider_for(&issuer, &jwks)
+        .clock(clock.clone())
+        .build()
+        .await
+        .expect("provider");
+    let status = provider.jwks().status();
+    assert_eq!((jwks.hits(), status.key_count, status.usable), (1, 1, true));
+    let next = status.next_refresh_in.expect("scheduled");
+    assert!(
+        next >= 48 * MINUTE && next <= 54 * MINUTE,
+        "max-age=3600 is refreshed at 80–90 % of the hour, not at the 5 min default: {next:?}"
+    );
+
+    clock.advance(47 * MINUTE);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(jwks.hits(), 1, "not before the refresh is due");
+
+    clock.advance(8 * MINUTE);
+    hits_reach(&jwks, 2).await;
+    assert_eq!(
+        (jwks.conditional_hits(), jwks.not_modified()),
+        (1, 1),
+        "the refresh sent If-None-Match and got 304"
+    );
+    let status = provider.jwks().status();
+    assert_eq!((status.key_count, status.consecutive_failures), (1, 0));
+    assert_eq!(status.age, Some(Duration::ZERO), "a 304 renews the set");
+    // Tokens live longer than the hours this test moves the clock through.
+    let token = issuer.token().expires_in(24 * HOUR).sign();
+    assert!(provider.verify(&token).await.is_ok());
+
+    // The issuer rotates: a new body and ETag, picked up by the next scheduled refresh.
+    issuer.rotate("two", DevKeyType::Ed25519).expect("rotate");
+    jwks.set(200, jwks_of(&issuer, &["two"]));
+    jwks.set_etag(Some("\"v2\""));
+    jwks.set_headers(&[("cache-control", "max-age=60")]);
+    clock.advance(55 * MINUTE);
+    hits_reach(&jwks, 3).await;
+    assert_eq!(jwks.not_modified(), 1, "a changed ETag gets the new body");
+    let rotated = issuer.token().expires_in(24 * HOUR).sign();
+    assert!(
+        provider.verify(&rotated).await.is_ok(),
+        "the rotated key arrived through the interval"
+    );
+    assert_eq!(
+        provider.verify(&token).await.err().map(|e| e.kind()),
+        Some(tollgate::AuthErrorKind::InvalidToken),
+        "the withdrawn key no longer verifies"
+    );
+    let next = provider.jwks().status().next_refresh_in.expect("scheduled");
+    assert!(
+        next >= 4 * MINUTE && next <= 270 * Duration::from_secs(1),
+        "max-age=60 is clamped up to the 5 min minimum, refreshed at 80–90 % of it: {next:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_outage_serves_cached_keys_until_max_staleness_then_503_then_recovers() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let clock = ManualClock::new();
+    let provider = provider_for(&issuer, &jwks)
+        .clock(clock.clone())
+        .refresh_interval(HOUR)
+        .max_staleness(6 * HOUR)
+        .build()
+        .await
+        .expect("provider");
+    let server = serve(app(AuthLayer::new(provider.clone()))).await;
+    let token = issuer.token().expires_in(48 * HOUR).sign();
+    assert_eq!(get_me(&server, &token).await.status, 200);
+
+    // The issuer goes down in every way a network allows, one after the other.
+    let failures = [
+        (500, "oops".to_owned()),
+        (404, String::new()),
+        (200, "not json".to_owned()),
+        (200, r#"{"keys": "nope"}"#.to_owned()),
+        (
+            200,
+            r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}"#.to_owned(),
+        ),
+        (
+            200,
+            format!(r#"{{"keys": [], "pad": "{}"}}"#, "x".repeat(2 << 20)),
+        ),
+    ];
+    let mut expected_hits = 1;
+    for (status, body) in failures {
+        jwks.set(status, body);
+        clock.advance(HOUR);
+        expected_hits += 1;
+        hits_reach(&jwks, expected_hits).await;
+        let reply = get_me(&server, &token).await;
+        assert_eq!(
+            reply.status, 200,
+            "cached keys still serve after a {status} refresh: {reply:?}"
+        );
+        let health = provider.jwks().status();
+        assert!(health.usable && health.last_error.is_some(), "{health:?}");
+    }
+    let health = provider.jwks().status();
+    assert_eq!(health.consecutive_failures, 6);
+    assert!(
+        health
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("larger than")),
+        "the oversized body was refused: {health:?}"
+    );
+
+    // Past the maximum staleness the client is not at fault: 503, never 401.
+    jwks.set(503, "down".into());
+    clock.advance(HOUR);
+    hits_reach(&jwks, expected_hits + 1).await;
+    let reply = get_me(&server, &token).await;
+    assert_eq!(reply.status, 503, "{reply:?}");
+    assert!(reply.www_authenticate.is_none());
+    let retry = reply
+        .retry_after
+        .as_deref()
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(retry.is_some_and(|s| (1..=300).contains(&s)), "{reply:?}");
+    assert!(!provider.jwks().is_ready(), "readiness probes see it");
+
+    // The issuer comes back: the next backoff attempt (at most 5 min away) restores service.
+    jwks.set(200, jwks_of(&issuer, &["dev-rsa"]));
+    let hits = jwks.hits();
+    clock.advance(5 * MINUTE);
+    hits_reach(&jwks, hits + 1).await;
+    assert_eq!(get_me(&server, &token).await.status, 200);
+    let health = provider.jwks().status();
+    assert!(
+        health.usable && health.consecutive_failures == 0,
+        "{health:?}"
+    );
+}
+
+#[tokio::test]
+async fn failed_refreshes_back_off_exponentially() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let clock = ManualClock::new();
+    let provider = provider_for(&issuer, &jwks)
+        .clock(clock.clone())
+        .refresh_interval(10 * MINUTE)
+        .build()
+        .await
+        .expect("provider");
+    jwks.set(500, "down".into());
+    clock.advance(10 * MINUTE);
+    hits_reach(&jwks, 2).await;
+    // After n failures the next attempt is due within [2^(n-1), 2^n) s × … capped at 5 min.
+    for (failures, step) in [(1u32, 2u64), (2, 4), (3, 8), (4, 16), (5, 32)] {
+        let status = provider.jwks().status();
+        assert_eq!(status.consecutive_failures, failures);
+        let next = status.next_refresh_in.expect("scheduled");
+        let step = Duration::from_secs(step);
+        assert!(
+            next >= step / 2 && next <= step,
+            "after {failures}: {next:?}"
+        );
+        clock.advance(step);
+        hits_reach(&jwks, 2 + failures as usize).await;
+    }
+    assert!(provider.jwks().status().next_refresh_in <= Some(64 * Duration::from_secs(1)));
+}
+
+#[tokio::test]
+async fn a_flood_of_1000_unknown_kids_costs_one_fetch_per_cooldown() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let clock = ManualClock::new();
+    let provider = provider_for(&issuer, &jwks)
+        .clock(clock.clone())
+        .build()
+        .await
+        .expect("provider");
+    let service = ServiceBuilder::new()
+        .layer(AuthLayer::new(provider))
+        .service(tower::service_fn(
+            |_req: http::Request<Full<Bytes>>| async {
+                Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"ok"))))
+            },
+        ));
+    let claims = serde_json::Value::Object(issuer.token().claims().clone());
+    let forged: Vec<String> = (0..1000)
+        .map(|i| {
+            issuer
+                .sign_raw(
+                    &json!({"alg": "RS256", "kid": format!("random-{i:x}")}),
+                    &claims,
+                )
+                .expect("sign")
+        })
+        .collect();
+
+    let flood = |tokens: Vec<String>| {
+        let service = service.clone();
+        async move {
+            let tasks: Vec<_> = tokens
+                .into_iter()
+                .map(|token| {
+                    let request = http::Request::get("/")
+                        .header("authorization", format!("Bearer {token}"))
+                        .body(Full::new(Bytes::new()))
+                        .expect("request");
+                    tokio::spawn(service.clone().oneshot(request))
+                })
+                .collect();
+            let mut statuses = Vec::new();
+            for task in tasks {
+                statuses.push(
+                    task.await
+                        .expect("join")
+                        .expect("infallible")
+                        .status()
+                        .as_u16(),
+                );
+            }
+            statuses
+        }
+    };
+
+    let statuses = flood(forged.clone()).await;
+    assert!(
+        statuses.iter().all(|&s| s == 401),
+        "unknown kids are 401, never 5xx"
+    );
+    assert_eq!(
+        jwks.hits(),
+        2,
+        "1,000 unknown kids: one fetch at build, one for the flood"
+    );
+    clock.advance(29 * Duration::from_secs(1));
+    let statuses = flood(forged.clone()).await;
+    assert!(statuses.iter().all(|&s| s == 401));
+    assert_eq!(jwks.hits(), 2, "inside the 30 s cooldown: no fetch at all");
+    clock.advance(2 * Duration::from_secs(1));
+    let statuses = flood(forged).await;
+    assert!(statuses.iter().all(|&s| s == 401));
+    assert_eq!(
+        jwks.hits(),
+        3,
+        "the next cooldown window allows exactly one more"
+    );
+
+    let mut service = service;
+    let good = http::Request::get("/")
+        .header("authorization", format!("Bearer {}", issuer.token().sign()))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    let reply = service
+        .ready()
+        .await
+        .expect("ready")
+        .call(good)
+        .await
+        .expect("call");
+    assert_eq!(
+        reply.status(),
+        200,
+        "known keys are unaffected by the flood"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_under_concurrent_load_rejects_no_valid_request() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let provider = issuer.provider().build().await.expect("provider");
+    let server = serve(app(AuthLayer::new(provider))).await;
+    let c = client();
+    let me = format!("{}/me", server.base);
+
+    let mut tasks = Vec::new();
+    for round in 0..40 {
+        if round == 20 {
+            // Mid-load the issuer publishes a new key and signs with it from now on.
+            issuer.set_jwks_delay(Duration::from_millis(200));
+            issuer.rotate("next", DevKeyType::Rsa2048).expect("rotate");
+        }
+        for i in 0..10 {
+            let token = issuer.token().subject(&format!("u{round}-{i}")).sign();
+            let request = c.get(&me).bearer_auth(token);
+            tasks.push(tokio::spawn(send(request)));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut rejected = Vec::new();
+    for task in tasks {
+        let reply = task.await.expect("join");
+        if reply.status != 200 {
+            rejected.push(reply);
+        }
+    }
+    assert!(
+        rejected.is_empty(),
+        "valid requests rejected during the rotation: {rejected:?}"
+    );
+    assert_eq!(
+        issuer.jwks_fetches(),
+        2,
+        "one fetch at build, one for the new kid"
+    );
+}
+
+#[tokio::test]
+async fn a_request_waits_for_its_fetch_only_up_to_the_bound() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let provider = provider_for(&issuer, &jwks)
+        .http_timeout(Duration::from_secs(60))
+        .unknown_kid_wait(Duration::from_millis(300))
+        .build()
+        .await
+        .expect("provider");
+    let server = serve(app(AuthLayer::new(provider.clone()))).await;
+
+    issuer.rotate("new", DevKeyType::P256).expect("rotate");
+    jwks.set(200, jwks_of(&issuer, &["dev-rsa", "new"]));
+    jwks.set_delay(Duration::from_secs(3));
+    let token = issuer.token().sign();
+    let reply = get_me(&server, &token).await;
+    assert_eq!(
+        (reply.status, reply.www_authenticate.as_deref()),
+        (401, Some(INVALID_TOKEN)),
+        "the request gave up on the 3 s fetch after 300 ms"
+    );
+    // The fetch was not abandoned with the request: it completes in the background.
+    eventually("the slow fetch to land", || provider.key_count() == 2).await;
+    assert_eq!(get_me(&server, &token).await.status, 200);
+    assert_eq!(jwks.hits(), 2);
+}
+
+#[tokio::test]
+async fn a_hanging_issuer_is_a_timeout_not_a_stuck_refresher() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    jwks.set_delay(Duration::from_secs(30));
+    let provider = provider_for(&issuer, &jwks)
+        .http_timeout(Duration::from_millis(200))
+        .build()
+        .await
+        .expect("built although the issuer hangs");
+    let status = provider.jwks().status();
+    assert_eq!(status.key_count, 0);
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("timed out")),
+        "{status:?}"
+    );
+    let reply = provider.verify(&issuer.token().sign()).await;
+    assert_eq!(
+        reply.err().map(|e| e.kind()),
+        Some(tollgate::AuthErrorKind::Unavailable)
+    );
+}
+
+#[tokio::test]
+async fn build_can_require_keys_or_start_lazily() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(500, "down".into()).await;
+    let err = provider_for(&issuer, &jwks)
+        .retry_backoff(Duration::from_millis(50), Duration::from_millis(100))
+        .require_keys_at_build(Duration::from_millis(400))
+        .build()
+        .await
+        .expect_err("no keys within the timeout");
+    assert!(matches!(err, ConfigError::Jwks { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&jwks.url) && message.contains("HTTP status 500"),
+        "{message}"
+    );
+    assert!(
+        jwks.hits() >= 3,
+        "it retried with backoff: {} fetches",
+        jwks.hits()
+    );
+
+    jwks.set(200, jwks_of(&issuer, &["dev-rsa"]));
+    let provider = provider_for(&issuer, &jwks)
+        .require_keys_at_build(Duration::from_secs(5))
+        .build()
+        .await
+        .expect("keys load");
+    assert_eq!(provider.key_count(), 1);
+
+    // Lazy: build() returns before the (slow) first fetch; a request arriving meanwhile waits
+    // for it.
+    let other = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    other.set_delay(Duration::from_millis(500));
+    let lazy = provider_for(&issuer, &other)
+        .lazy_keys()
+        .build()
+        .await
+        .expect("lazy");
+    assert_eq!(lazy.key_count(), 0, "build() did not wait");
+    assert!(lazy.verify(&issuer.token().sign()).await.is_ok());
+    assert_eq!(other.hits(), 1);
+}
+
+#[tokio::test]
+async fn providers_of_one_jwks_url_share_one_manager() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let access = provider_for(&issuer, &jwks).build().await.expect("access");
+    let id_tokens = provider_for(&issuer, &jwks)
+        .name("id")
+        .audience("another-client")
+        .build()
+        .await
+        .expect("id");
+    assert_eq!(
+        jwks.hits(),
+        1,
+        "the second provider found the keys already loaded"
+    );
+    let (a, b) = (access.jwks().status(), id_tokens.jwks().status());
+    assert_eq!((a.fetches, a.last_success), (b.fetches, b.last_success));
+
+    let different = provider_for(&issuer, &jwks)
+        .unknown_kid_cooldown(Duration::from_secs(5))
+        .build()
+        .await
+        .expect("other settings");
+    assert_eq!(
+        jwks.hits(),
+        2,
+        "different cache settings get their own manager"
+    );
+    drop(different);
+}
+
+#[tokio::test]
+async fn the_refresh_task_stops_when_the_last_provider_is_dropped() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let clock = ManualClock::new();
+    let runtime = tokio::runtime::Handle::current().metrics();
+    let tasks_before = runtime.num_alive_tasks();
+    let provider = provider_for(&issuer, &jwks)
+        .clock(clock.clone())
+        .build()
+        .await
+        .expect("provider");
+    let layer = AuthLayer::new(provider.clone());
+    assert!(
+        runtime.num_alive_tasks() > tasks_before,
+        "a refresh task runs"
+    );
+    clock.advance(10 * MINUTE);
+    hits_reach(&jwks, 2).await;
+
+    drop(provider);
+    clock.advance(10 * MINUTE);
+    hits_reach(&jwks, 3).await;
+    assert_eq!(
+        jwks.hits(),
+        3,
+        "the layer still holds the provider: refreshes go on"
+    );
+
+    drop(layer);
+    // The refresh task ends, and so do the HTTP client's pooled connections (on both sides).
+    eventually("every task the provider started to end", || {
+        runtime.num_alive_tasks() == tasks_before
+    })
+    .await;
+    clock.advance(HOUR);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(jwks.hits(), 3, "no fetch after the last provider is gone");
+}
+
+#[tokio::test]
+async fn shutdown_stops_refreshing_but_keeps_serving_cached_keys() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    let clock = ManualClock::new();
+    let provider = provider_for(&issuer, &jwks)
+        .clock(clock.clone())
+        .build()
+        .await
+        .expect("provider");
+    let handle = provider.jwks();
+    assert!(handle.is_refreshing());
+    handle.shutdown();
+    assert!(!handle.is_refreshing());
+    assert_eq!(handle.status().next_refresh_in, None);
+    clock.advance(HOUR);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(jwks.hits(), 1);
+    assert!(provider.verify(&issuer.token().sign()).await.is_ok());
+    let unknown = issuer
+        .sign_raw(
+            &json!({"alg": "RS256", "kid": "unknown"}),
+            &serde_json::Value::Object(issuer.token().claims().clone()),
+        )
+        .expect("sign");
+    assert!(provider.verify(&unknown).await.is_err());
+    assert_eq!(jwks.hits(), 1, "no on-demand fetch after shutdown either");
+}
+
+#[tokio::test]
+async fn expiry_is_checked_on_the_injected_clock() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let clock = ManualClock::new();
+    let provider = issuer
+        .provider()
+        .clock(clock.clone())
+        .leeway(Duration::ZERO)
+        .build()
+        .await
+        .expect("provider");
+    let token = issuer.token().expires_in(10 * MINUTE).sign();
+    assert!(provider.verify(&token).await.is_ok());
+    clock.advance(11 * MINUTE);
+    let err = provider
+        .verify(&token)
+        .await
+        .expect_err("expired on the manual clock");
+    assert_eq!(err.kind(), tollgate::AuthErrorKind::ExpiredToken);
+}
