@@ -43,14 +43,17 @@
 //!   the token's `alg`; `jku`, `x5u`, `jwk` and `x5c` headers are never read; any `crit` header
 //!   is rejected;
 //! - RSA keys under 2048 bits, `use: enc` keys and symmetric (`oct`) keys in a JWKS are ignored;
+//! - the issuer's keys are refreshed in the background and on an unknown `kid` (single flight,
+//!   30 s cooldown), and survive an issuer outage for up to 24 h (see [`jwks`]);
 //! - JWKS and discovery over https only (plain http only for loopback, or behind
 //!   [`jwt::JwtProviderBuilder::dangerous_allow_http`]), with timeouts and a 1 MiB cap;
 //! - tokens are never logged, and `Debug` of a [`Credential`] shows only its length.
 //!
 //! # Crypto backend
-//! Signatures are verified with jsonwebtoken's aws-lc-rs provider, called directly: tollgate
-//! never consults jsonwebtoken's process-wide default provider, so it cannot panic when the
-//! application's dependency graph enables both of jsonwebtoken's backends, or neither.
+//! Signatures are verified with aws-lc-rs, with each JWKS key parsed once per fetch into a ready
+//! verifier (no key parsing, no allocation per request). tollgate does not depend on
+//! `jsonwebtoken`, so it is unaffected by that crate's process-wide provider, which panics
+//! when an application's dependency graph enables both of its backends, or neither.
 //!
 //! # Features
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
