@@ -249,3 +249,43 @@ fn jwt_server_explains_missing_or_wrong_configuration() {
     assert_eq!(code, Some(2));
     assert!(err.contains("ADDR `nonsense`"), "{err}");
 }
+
+/// What `scripts/load.sh` relies on: the tokens in `TOKENS_FILE` (the reused one first, then the
+/// distinct ones) are all accepted on `/authed`, and `/open` and `/authed` answer alike.
+#[tokio::test]
+async fn load_target_writes_valid_distinct_tokens_and_serves_both_routes() {
+    let file = std::env::temp_dir().join(format!("tollgate-load-target-{}", std::process::id()));
+    let path = file.to_str().expect("utf-8 temp path");
+    let env = [
+        ("TOKENS_FILE", path),
+        ("DISTINCT_TOKENS", "3"),
+        ("WORKERS", "1"),
+    ];
+    let (_running, lines) = start("load_target", &env, |lines| !lines.is_empty());
+    let tokens = std::fs::read_to_string(&file).expect("tokens file");
+    let _ = std::fs::remove_file(&file);
+    let tokens: Vec<&str> = tokens.lines().collect();
+    assert_eq!(tokens.len(), 4, "{tokens:?}");
+    let unique: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(unique.len(), 4, "the tokens are distinct");
+    assert!(lines[0].contains("workers 1, 4 tokens in"), "{lines:?}");
+
+    let base = base_url(&lines);
+    let c = client();
+    let open = send(c.get(format!("{base}/open"))).await;
+    assert_eq!((open.status, open.body.as_str()), (200, "ok"));
+    for token in &tokens {
+        let authed = send(c.get(format!("{base}/authed")).bearer_auth(token)).await;
+        assert_eq!((authed.status, authed.body.as_str()), (200, "ok"));
+    }
+    assert_eq!(send(c.get(format!("{base}/authed"))).await.status, 401);
+    assert_eq!(
+        send(
+            c.get(format!("{base}/authed"))
+                .bearer_auth("not-a.jwt.at-all")
+        )
+        .await
+        .status,
+        401
+    );
+}
