@@ -171,7 +171,7 @@ cargo build --release --example load_target
 bin=${CARGO_TARGET_DIR:-target}/release/examples/load_target
 hz=$(getconf CLK_TCK)
 
-server_pin= loadgen_pin=
+server_pin='' loadgen_pin=''
 if command -v taskset >/dev/null; then
     [[ -n $SERVER_CPUS ]] && server_pin=yes
     [[ -n $LOADGEN_CPUS ]] && loadgen_pin="taskset -c $LOADGEN_CPUS"
@@ -212,11 +212,11 @@ for workers in $WORKERS_LIST; do
     base_cpu=
     for s in "${scenarios[@]}"; do
         case $s in
-        open) path=/open auth= expect=2xx ;;
+        open) path=/open auth='' expect=2xx ;;
         warm) path=/authed auth=$warm_token expect=2xx ;;
         cold) path=/authed auth=@cold expect=2xx ;;
         garbage) path=/authed auth=not-a.jwt.at-all expect=401 ;;
-        none) path=/authed auth= expect=401 ;;
+        none) path=/authed auth='' expect=401 ;;
         esac
         before=$(cpu_ticks)
         run_load "$DURATION" "$BASE$path" "$auth"
