@@ -13,6 +13,7 @@
 //! Each skipped key emits a `debug` event on the `tollgate::jwks` target.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::ParsedPublicKey;
@@ -38,6 +39,8 @@ pub(crate) struct VerifyingKey {
     family: KeyFamily,
     alg: Option<Algorithm>,
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
+    /// The public key's bytes: what makes two keys with one `kid` the same key.
+    material: Arc<[u8]>,
 }
 
 impl VerifyingKey {
@@ -55,6 +58,15 @@ impl VerifyingKey {
 
     pub(crate) fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
+    }
+
+    pub(crate) fn material(&self) -> &Arc<[u8]> {
+        &self.material
+    }
+
+    /// Whether this is the key whose bytes are `material`.
+    pub(crate) fn is(&self, material: &Arc<[u8]>) -> bool {
+        Arc::ptr_eq(&self.material, material) || self.material == *material
     }
 }
 
@@ -268,6 +280,7 @@ impl RawJwk {
             family,
             alg,
             parsed,
+            material: key.into(),
         })
     }
 }

@@ -31,6 +31,7 @@
 //! `iss` equals the issuer; `aud` names an accepted audience; required claims are present.
 
 mod token;
+mod verified;
 
 use std::fmt;
 use std::str::FromStr;
@@ -46,6 +47,7 @@ use crate::fetch::{check_url, Fetcher, DEFAULT_MAX_BYTES};
 use crate::jwks::{CacheSettings, JwksCache, JwksHandle, Lookup, Schedule};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
+use verified::{Verified, VerifiedTokens};
 
 pub(crate) use token::{parse, ClaimPolicy};
 
@@ -189,6 +191,7 @@ pub struct JwtProviderBuilder {
     max_staleness: Duration,
     startup: Startup,
     clock: Option<ClockArc>,
+    token_cache: usize,
     allow_http: bool,
     claim_names: ClaimNames,
 }
@@ -217,6 +220,9 @@ fn claim_list<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Vec<Box<s
         .map(|n| n.into().into_boxed_str())
         .collect()
 }
+
+/// Verified tokens remembered per worker thread, by default.
+const DEFAULT_TOKEN_CACHE: usize = 1024;
 
 /// The largest leeway accepted: clock skew beyond this is a clock problem to fix, not to absorb.
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
@@ -336,6 +342,16 @@ impl JwtProviderBuilder {
     /// runs in `build()`.
     pub fn lazy_keys(mut self) -> Self {
         self.startup = Startup::Lazy;
+        self
+    }
+
+    /// How many verified tokens each worker thread remembers, so a token seen before skips the
+    /// signature check (default 1024; 0 turns the cache off). A hit is exactly as strict as
+    /// verifying again: the whole token must match byte for byte, `exp`/`nbf` are checked
+    /// again, and the key that verified it must still be published (see the README's
+    /// "Verified-token cache"). Each entry holds the token and its principal, typically 2–4 KiB.
+    pub fn token_cache(mut self, capacity: usize) -> Self {
+        self.token_cache = capacity;
         self
     }
 
@@ -490,6 +506,8 @@ impl JwtProviderBuilder {
                     required: self.required,
                 },
                 claim_names: self.claim_names,
+                verified: (self.token_cache > 0)
+                    .then(|| VerifiedTokens::new(self.token_cache, self.leeway.as_secs())),
                 clock: cache.clock_arc(),
                 cache,
             }),
@@ -553,6 +571,7 @@ struct Inner {
     algorithms: Vec<Algorithm>,
     policy: ClaimPolicy,
     claim_names: ClaimNames,
+    verified: Option<VerifiedTokens>,
     clock: ClockArc,
     cache: Arc<JwksCache>,
 }
@@ -589,6 +608,7 @@ impl JwtProvider {
             max_staleness: Duration::from_secs(24 * 3600),
             startup: Startup::TryOnce,
             clock: None,
+            token_cache: DEFAULT_TOKEN_CACHE,
             allow_http: false,
             claim_names: ClaimNames::default(),
         }
@@ -638,31 +658,39 @@ impl Inner {
     /// Verifies with the keys at hand; a missing key is reported, not fetched.
     fn verify_cached(&self, token: &str) -> Result<Principal, Miss> {
         let reject = |reason| Miss::Rejected(AuthError::invalid_token(reason));
-        let parsed = parse(token, &self.algorithms).map_err(reject)?;
         let now_ms = unix_millis(self.clock.now());
+        let now = now_ms / 1000;
+        let Some(keys) = self.cache.usable_keys(now_ms) else {
+            // A malformed token is the client's fault whether or not keys are loaded.
+            parse(token, &self.algorithms).map_err(reject)?;
+            return Err(Miss::NoKeys);
+        };
+        if let Some(hit) = self
+            .verified
+            .as_ref()
+            .and_then(|tokens| tokens.get(token, now as f64, &keys))
         {
-            let Some(keys) = self.cache.usable_keys(now_ms) else {
-                return Err(Miss::NoKeys);
-            };
-            match keys.lookup(parsed.kid.as_deref(), parsed.alg) {
-                Lookup::Found(key)
-                    if key.verify(parsed.alg, parsed.signing_input, &parsed.signature) => {}
-                Lookup::Found(_) => return Err(reject(Reason::BadSignature)),
-                Lookup::UnknownKid => return Err(Miss::UnknownKey),
-                Lookup::NoMatch => return Err(reject(Reason::NoMatchingKey)),
-            }
+            return Ok(hit);
         }
-        let checked = self
-            .policy
-            .check(&parsed.claims, now_ms / 1000)
-            .map_err(reject)?;
+        let parsed = parse(token, &self.algorithms).map_err(reject)?;
+        let key = match keys.lookup(parsed.kid.as_deref(), parsed.alg) {
+            Lookup::Found(key)
+                if key.verify(parsed.alg, parsed.signing_input, &parsed.signature) =>
+            {
+                key
+            }
+            Lookup::Found(_) => return Err(reject(Reason::BadSignature)),
+            Lookup::UnknownKid => return Err(Miss::UnknownKey),
+            Lookup::NoMatch => return Err(reject(Reason::NoMatchingKey)),
+        };
+        let checked = self.policy.check(&parsed.claims, now).map_err(reject)?;
         let subject = parsed
             .claims
             .get("sub")
             .and_then(|v| v.as_str())
             .map(str::to_owned);
         let names = &self.claim_names;
-        Ok(Principal::builder(self.name.clone())
+        let principal = Principal::builder(self.name.clone())
             .subject(subject)
             .issuer(Some(self.policy.issuer.clone()))
             .scopes(token::strings_from(&parsed.claims, &names.scopes))
@@ -670,7 +698,19 @@ impl Inner {
             .roles(token::strings_from(&parsed.claims, &names.roles))
             .expires_at(checked.expires_at)
             .claims(parsed.claims)
-            .build())
+            .build();
+        if let Some(tokens) = &self.verified {
+            tokens.insert(Verified {
+                token,
+                principal: &principal,
+                exp: checked.exp,
+                nbf: checked.nbf,
+                kid: parsed.kid.as_deref(),
+                alg: parsed.alg,
+                key: key.material(),
+            });
+        }
+        Ok(principal)
     }
 
     fn miss_error(&self, miss: Miss) -> AuthError {

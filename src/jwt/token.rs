@@ -128,6 +128,9 @@ pub(crate) struct ClaimPolicy {
 #[derive(Debug)]
 pub(crate) struct CheckedClaims {
     pub(crate) expires_at: u64,
+    /// `exp` and `nbf` as read, for re-checking a cached token.
+    pub(crate) exp: f64,
+    pub(crate) nbf: Option<f64>,
 }
 
 impl ClaimPolicy {
@@ -145,10 +148,9 @@ impl ClaimPolicy {
         if now >= exp + leeway {
             return Err(Reason::Expired);
         }
-        if let Some(nbf) = numeric_date(claims.get("nbf"))? {
-            if now + leeway < nbf {
-                return Err(Reason::NotYetValid);
-            }
+        let nbf = numeric_date(claims.get("nbf"))?;
+        if nbf.is_some_and(|nbf| now + leeway < nbf) {
+            return Err(Reason::NotYetValid);
         }
         numeric_date(claims.get("iat"))?;
 
@@ -190,6 +192,8 @@ impl ClaimPolicy {
         // `exp` was checked to be finite and in the future, so it is positive here.
         Ok(CheckedClaims {
             expires_at: exp as u64,
+            exp,
+            nbf,
         })
     }
 }

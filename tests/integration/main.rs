@@ -10,3 +10,4 @@ mod layer;
 mod refresh;
 mod rejections;
 mod support;
+mod verified;
