@@ -13,6 +13,8 @@
 //! WORKERS=2                 tokio worker threads (default: the CPUs this process may run on)
 //! TOKENS_FILE=/tmp/tokens   where to write the tokens (default: stdout)
 //! DISTINCT_TOKENS=10000     how many distinct tokens to mint for the cold path (default 10000)
+//! TOLLGATE_TOKEN_CACHE=0    verified-token cache capacity per worker thread (0: off; default:
+//!                           the library's default)
 //! RUST_LOG=warn             tracing filter (default warn: a load test should not log per request)
 //! cargo run --release --example load_target
 //! ```
@@ -51,16 +53,18 @@ fn app(layer: AuthLayer) -> Router {
     Router::new().route("/open", get(ok)).merge(authed)
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T, example: &str) -> Result<T, String>
+/// The variable `name` parsed, or `None` when it is unset or empty.
+fn env<T: std::str::FromStr>(name: &str, example: &str) -> Result<Option<T>, String>
 where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(raw) if !raw.trim().is_empty() => raw
-            .trim()
-            .parse()
-            .map_err(|e| format!("{name} `{raw}` is invalid ({e}); for example {name}={example}")),
-        _ => Ok(default),
+        Ok(raw) if !raw.trim().is_empty() => {
+            raw.trim().parse().map(Some).map_err(|e| {
+                format!("{name} `{raw}` is invalid ({e}); for example {name}={example}")
+            })
+        }
+        _ => Ok(None),
     }
 }
 
@@ -72,10 +76,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
 
-    let addr: SocketAddr = env_or("ADDR", SocketAddr::from(([127, 0, 0, 1], 0)), "127.0.0.1:0")?;
+    let addr = env("ADDR", "127.0.0.1:0")?.unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
     let cpus = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
-    let workers: NonZeroUsize = env_or("WORKERS", cpus, "2")?;
-    let distinct: usize = env_or("DISTINCT_TOKENS", 10_000, "10000")?;
+    let workers: NonZeroUsize = env("WORKERS", "2")?.unwrap_or(cpus);
+    let distinct: usize = env("DISTINCT_TOKENS", "10000")?.unwrap_or(10_000);
+    let token_cache: Option<usize> = env("TOLLGATE_TOKEN_CACHE", "0")?;
     let tokens_file = std::env::var_os("TOKENS_FILE").filter(|p| !p.is_empty());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -84,7 +89,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     runtime.block_on(async {
         let issuer = DevIssuer::start().await?;
-        let provider = issuer.provider().build().await?;
+        let mut provider = issuer.provider();
+        if let Some(capacity) = token_cache {
+            provider = provider.token_cache(capacity);
+        }
+        let provider = provider.build().await?;
 
         let tokens = mint(&issuer, distinct, cpus.get());
         let mut out: Box<dyn std::io::Write> = match &tokens_file {
@@ -104,9 +113,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             .await
             .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
         println!(
-            "load_target listening on http://{} (workers {}, {} tokens {})",
+            "load_target listening on http://{} (workers {}, token cache {}, {} tokens {})",
             listener.local_addr()?,
             workers,
+            match token_cache {
+                None => "default".to_owned(),
+                Some(0) => "off".to_owned(),
+                Some(n) => n.to_string(),
+            },
             tokens.len(),
             match &tokens_file {
                 Some(path) => format!("in {}", path.to_string_lossy()),

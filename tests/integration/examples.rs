@@ -260,6 +260,7 @@ async fn load_target_writes_valid_distinct_tokens_and_serves_both_routes() {
         ("TOKENS_FILE", path),
         ("DISTINCT_TOKENS", "3"),
         ("WORKERS", "1"),
+        ("TOLLGATE_TOKEN_CACHE", "16"),
     ];
     let (_running, lines) = start("load_target", &env, |lines| !lines.is_empty());
     let tokens = std::fs::read_to_string(&file).expect("tokens file");
@@ -268,13 +269,17 @@ async fn load_target_writes_valid_distinct_tokens_and_serves_both_routes() {
     assert_eq!(tokens.len(), 4, "{tokens:?}");
     let unique: std::collections::HashSet<_> = tokens.iter().collect();
     assert_eq!(unique.len(), 4, "the tokens are distinct");
-    assert!(lines[0].contains("workers 1, 4 tokens in"), "{lines:?}");
+    assert!(
+        lines[0].contains("workers 1, token cache 16, 4 tokens in"),
+        "{lines:?}"
+    );
 
     let base = base_url(&lines);
     let c = client();
     let open = send(c.get(format!("{base}/open"))).await;
     assert_eq!((open.status, open.body.as_str()), (200, "ok"));
-    for token in &tokens {
+    // The first token twice: the second time from the verified-token cache.
+    for token in tokens.iter().chain(&tokens[..1]) {
         let authed = send(c.get(format!("{base}/authed")).bearer_auth(token)).await;
         assert_eq!((authed.status, authed.body.as_str()), (200, "ok"));
     }
