@@ -114,7 +114,12 @@ run_load() {
                 code = substr($1, 2, 3); total += $2; if (code !~ /^2/) bad += $2
             }
             END { print total + 0, bad + 0 }' "$out") || true
-        ELAPSED=$(awk '/^ *Total:/ { print $2; exit }' "$out")
+        # "Total:	1002.1992 ms" (older versions: "4.4720 secs")
+        ELAPSED=$(awk '/^ *Total:/ {
+            v = $2; u = $3
+            if (u == "ms") v /= 1000; else if (u == "µs" || u == "us") v /= 1e6
+            else if (u ~ /^min/) v *= 60
+            print v; exit }' "$out")
         ERRORS=$(awk '/^Error distribution/ { on = 1; next } on && /^ *\[[0-9]+\]/ && !/deadline/ { gsub(/[][]/, "", $1); n += $1 } END { print n + 0 }' "$out")
     fi
     NON_2XX=${NON_2XX:-0}
@@ -186,7 +191,8 @@ echo "# tollgate load test"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-echo "- load generator: $loadgen_version, $CONNECTIONS connections, $LOADGEN_THREADS thread(s), ${DURATION} s per scenario after ${WARMUP} s warm-up"
+[[ $LOADGEN == wrk ]] && loadgen_version+=" with $LOADGEN_THREADS thread(s)"
+echo "- load generator: $loadgen_version, $CONNECTIONS connections, ${DURATION} s per scenario after ${WARMUP} s warm-up"
 server_where=any loadgen_where=any
 [[ -n $server_pin ]] && server_where="CPUs $SERVER_CPUS"
 [[ -n $loadgen_pin ]] && loadgen_where="CPUs $LOADGEN_CPUS"
