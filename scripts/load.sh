@@ -24,7 +24,8 @@
 # request much less so, which makes it the figure to compare.
 #
 # Environment (defaults in brackets):
-#   DURATION [10]            seconds of load per scenario
+#   DURATION [10]            seconds of load per scenario and round
+#   ROUNDS [1]               rounds over all scenarios; the table shows medians over rounds
 #   WARMUP [2]               seconds of unmeasured load after each server start
 #   CONNECTIONS [32]         concurrent keep-alive connections
 #   LOADGEN_THREADS [1]      wrk threads
@@ -39,6 +40,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-1}
 WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 LOADGEN_THREADS=${LOADGEN_THREADS:-1}
@@ -160,6 +162,11 @@ start_server() {
     fi
 }
 
+# median "V1 V2 ...": the middle value (the lower middle of an even count).
+median() {
+    tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 # CPU time of the server process (all threads), in clock ticks.
 cpu_ticks() {
     local stat
@@ -192,7 +199,7 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "- machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 [[ $LOADGEN == wrk ]] && loadgen_version+=" with $LOADGEN_THREADS thread(s)"
-echo "- load generator: $loadgen_version, $CONNECTIONS connections, ${DURATION} s per scenario after ${WARMUP} s warm-up"
+echo "- load generator: $loadgen_version, $CONNECTIONS connections, ${DURATION} s per scenario, $ROUNDS round(s) (medians shown), after ${WARMUP} s warm-up"
 server_where=any loadgen_where=any
 [[ -n $server_pin ]] && server_where="CPUs $SERVER_CPUS"
 [[ -n $loadgen_pin ]] && loadgen_where="CPUs $LOADGEN_CPUS"
@@ -216,39 +223,48 @@ for workers in $WORKERS_LIST; do
         [garbage]="/authed, garbage token"
         [none]="/authed, no token"
     )
-    rows=()
-    base_cpu=
-    for s in "${scenarios[@]}"; do
-        case $s in
-        open) path=/open auth='' expect=2xx ;;
-        warm) path=/authed auth=$warm_token expect=2xx ;;
-        cold) path=/authed auth=@cold expect=2xx ;;
-        garbage) path=/authed auth=not-a.jwt.at-all expect=401 ;;
-        none) path=/authed auth='' expect=401 ;;
-        esac
-        before=$(cpu_ticks)
-        run_load "$DURATION" "$BASE$path" "$auth"
-        after=$(cpu_ticks)
-        cpu_us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$REQUESTS" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
-        rps=$(awk -v n="$REQUESTS" -v s="$ELAPSED" 'BEGIN { printf "%.0f", n / s }')
-        [[ -z $base_cpu ]] && base_cpu=$cpu_us
-        ratio=$(awk -v a="$cpu_us" -v b="$base_cpu" 'BEGIN { printf "%.2f", a / b }')
-        diff=$(awk -v a="$cpu_us" -v b="$base_cpu" 'BEGIN { printf "%+.2f", a - b }')
-        rows+=("| ${label[$s]} | $rps | $cpu_us | $ratio | $diff | $NON_2XX |")
-        if [[ $expect == 2xx && $NON_2XX != 0 ]] || [[ $expect == 401 && $NON_2XX != "$REQUESTS" ]]; then
-            say "WARNING: $s: $NON_2XX of $REQUESTS responses were not 2xx (expected $expect)"
-        fi
-        ((ERRORS == 0)) || say "WARNING: $s: $ERRORS requests failed (socket errors, timeouts)"
-        say "workers $workers, $s: $REQUESTS requests, $((after - before)) ticks"
+    # Rounds interleave the scenarios, so that a slow drift of the machine's load spreads over
+    # all of them; each column shows its median over the rounds.
+    declare -A cpus=() rates=() utils=() answered=() rejected=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for s in "${scenarios[@]}"; do
+            case $s in
+            open) path=/open auth='' expect=2xx ;;
+            warm) path=/authed auth=$warm_token expect=2xx ;;
+            cold) path=/authed auth=@cold expect=2xx ;;
+            garbage) path=/authed auth=not-a.jwt.at-all expect=401 ;;
+            none) path=/authed auth='' expect=401 ;;
+            esac
+            before=$(cpu_ticks)
+            run_load "$DURATION" "$BASE$path" "$auth"
+            after=$(cpu_ticks)
+            ticks=$((after - before))
+            cpus[$s]+=" $(awk -v t=$ticks -v hz="$hz" -v n="$REQUESTS" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
+            rates[$s]+=" $(awk -v n="$REQUESTS" -v s="$ELAPSED" 'BEGIN { printf "%.0f", n / s }')"
+            utils[$s]+=" $(awk -v t=$ticks -v hz="$hz" -v s="$ELAPSED" 'BEGIN { printf "%.0f", t / hz / s * 100 }')"
+            answered[$s]=$((${answered[$s]:-0} + REQUESTS))
+            rejected[$s]=$((${rejected[$s]:-0} + NON_2XX))
+            if [[ $expect == 2xx && $NON_2XX != 0 ]] || [[ $expect == 401 && $NON_2XX != "$REQUESTS" ]]; then
+                say "WARNING: $s: $NON_2XX of $REQUESTS responses were not 2xx (expected $expect)"
+            fi
+            ((ERRORS == 0)) || say "WARNING: $s: $ERRORS requests failed (socket errors, timeouts)"
+            say "workers $workers, round $round, $s: $REQUESTS requests, $ticks ticks"
+        done
     done
     stop_server
 
     echo
     echo "## WORKERS=$workers"
     echo
-    echo "| scenario | requests/s | server CPU µs/request | × /open | auth cost µs/request | non-2xx |"
-    echo "|---|---|---|---|---|---|"
-    printf '%s\n' "${rows[@]}"
+    echo "| scenario | requests/s | server CPU (% of a core) | server CPU µs/request | × /open | auth cost µs/request | non-2xx / requests |"
+    echo "|---|---|---|---|---|---|---|"
+    base_cpu=$(median "${cpus[open]}")
+    for s in "${scenarios[@]}"; do
+        cpu_us=$(median "${cpus[$s]}")
+        ratio=$(awk -v a="$cpu_us" -v b="$base_cpu" 'BEGIN { printf "%.2f", a / b }')
+        diff=$(awk -v a="$cpu_us" -v b="$base_cpu" 'BEGIN { printf "%+.2f", a - b }')
+        echo "| ${label[$s]} | $(median "${rates[$s]}") | $(median "${utils[$s]}") | $cpu_us | $ratio | $diff | ${rejected[$s]} / ${answered[$s]} |"
+    done
 done
 [[ $LOADGEN == oha ]] && echo && echo "(oha cannot send a different header per request: no cold-path row; install wrk for it)"
 exit 0
