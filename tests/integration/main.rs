@@ -7,5 +7,6 @@ mod backend;
 mod examples;
 mod jwks;
 mod layer;
+mod providers;
 mod rejections;
 mod support;
