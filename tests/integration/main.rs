@@ -5,6 +5,7 @@
 mod algorithms;
 mod backend;
 mod examples;
+mod interop;
 mod jwks;
 mod layer;
 mod providers;
