@@ -409,3 +409,65 @@ async fn several_providers_configuration_mistakes() {
         (401, Some(NO_CREDENTIAL))
     );
 }
+
+/// Mutated tokens, random bearer values and random API keys through a `Providers` layer: every
+/// one is a 401, never a 5xx, and no garbage `iss` makes anything be fetched.
+#[tokio::test]
+async fn several_providers_answer_garbage_with_401() {
+    let a = DevIssuer::start().await.expect("issuer");
+    let key = ApiKeys::generate().expect("generate");
+    let providers = Providers::builder()
+        .jwt(a.provider().build().await.expect("build"))
+        .api_keys(
+            ApiKeys::builder()
+                .key(ApiKey::from_hash("k", key.hash()).expect("hash"))
+                .build()
+                .expect("keys"),
+        )
+        .build()
+        .expect("providers");
+    let server = serve(app(AuthLayer::new(providers))).await;
+    let good = a.token().sign();
+    let fetches = a.jwks_fetches();
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=";
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let c = client();
+    for round in 0..150 {
+        let mutate = |base: &str, next: &mut dyn FnMut() -> u64| {
+            let mut bytes = base.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let i = (next() as usize) % bytes.len();
+                bytes[i] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            String::from_utf8(bytes).expect("ascii")
+        };
+        let (header, value) = match round % 3 {
+            0 => (
+                "authorization",
+                format!("Bearer {}", mutate(&good, &mut next)),
+            ),
+            1 => ("x-api-key", mutate(key.secret(), &mut next)),
+            _ => {
+                let len = 1 + (next() as usize) % 200;
+                let junk: String = (0..len)
+                    .map(|_| alphabet[(next() as usize) % alphabet.len()] as char)
+                    .collect();
+                ("authorization", format!("ApiKey {junk}"))
+            }
+        };
+        if value.ends_with(&good) || value == key.secret() {
+            continue;
+        }
+        let reply = send(c.get(format!("{}/me", server.base)).header(header, &value)).await;
+        assert_eq!(reply.status, 401, "round {round}: {reply:?} for {value}");
+    }
+    // Mutations that keep the issuer but break the kid may fetch once per cooldown; garbage
+    // issuers never do.
+    assert!(a.jwks_fetches() <= fetches + 1);
+}
