@@ -140,6 +140,18 @@ pub enum Reason {
     MissingScope,
     /// The JWKS could not be loaded and no keys are cached.
     KeysUnavailable,
+    /// The token is of the wrong type: its header `typ` is not `at+jwt` where RFC 9068 access
+    /// tokens are required, or its `token_use` (Cognito) is not an accepted one.
+    WrongTokenType,
+    /// The token was issued to an OAuth client that is not accepted (Okta's `cid`).
+    WrongClient,
+    /// The token's (unverified) `iss` names no configured provider; nothing was fetched.
+    UnknownIssuer,
+    /// No configured API key matches.
+    UnknownApiKey,
+    /// The credential is of a kind this provider does not take (e.g. a bearer token given to
+    /// the API-key provider).
+    UnsupportedCredential,
 }
 
 /// A per-request authentication failure.

@@ -27,6 +27,16 @@
 //! }
 //! ```
 //!
+//! # Providers
+//! - [`jwt::JwtProvider`]: any OIDC/JWKS issuer (optionally requiring RFC 9068 `at+jwt`);
+//! - presets over it that encode each IdP's claim layout: [`cognito::Cognito`] (`token_use`,
+//!   `client_id` vs `aud`, `cognito:groups`), [`auth0::Auth0`] (trailing-slash issuer,
+//!   `permissions`), [`okta::Okta`] (`scp`, `cid`, a groups claim);
+//! - [`ApiKeys`]: hashed API keys for machine clients, from `x-api-key` or
+//!   `Authorization: ApiKey`;
+//! - [`Providers`]: several of them behind one layer, routed by the token's `iss` or the
+//!   credential's kind.
+//!
 //! # Responses
 //! A rejected request never reaches the inner service. It gets 401 with
 //! `WWW-Authenticate: Bearer realm="api"` (plus `error="invalid_request"` or
@@ -70,9 +80,12 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod api_key;
+pub mod auth0;
 #[cfg(feature = "axum")]
 mod axum;
 pub mod clock;
+pub mod cognito;
 pub mod credential;
 #[cfg(feature = "dev-issuer")]
 pub mod dev;
@@ -81,17 +94,21 @@ mod fetch;
 pub mod jwks;
 pub mod jwt;
 mod layer;
+mod multi;
+pub mod okta;
 mod principal;
 mod provider;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::{Auth, AuthRejection};
-pub use credential::{Credential, CredentialSource};
+pub use api_key::ApiKeys;
+pub use credential::{Credential, CredentialKind, CredentialSource};
 pub use error::{AuthError, AuthErrorKind, ConfigError, Reason};
 pub use layer::{
     default_response, Anonymous, AuthBody, AuthLayer, AuthLayerBuilder, AuthService,
     ErrorResponder, ResponseFuture, DEFAULT_REALM,
 };
+pub use multi::{Providers, ProvidersBuilder};
 pub use principal::{Claims, Principal, PrincipalBuilder};
 pub use provider::{BoxFuture, Provider};
 
@@ -107,6 +124,8 @@ mod send_sync {
         assert_send_sync::<crate::AuthError>();
         assert_send_sync::<crate::jwt::JwtProvider>();
         assert_send_sync::<crate::Credential>();
+        assert_send_sync::<crate::ApiKeys>();
+        assert_send_sync::<crate::Providers>();
     }
 }
 

@@ -104,8 +104,9 @@ pub struct AuthLayer {
 }
 
 impl AuthLayer {
-    /// A layer with the defaults: bearer token from `Authorization`, 8 KiB limit, realm
-    /// `"api"`, authentication required, [`default_response`].
+    /// A layer with the defaults: credentials from the provider's
+    /// [`default_sources`](Provider::default_sources) (`Authorization: Bearer` for a JWT
+    /// provider), 8 KiB limit, realm `"api"`, authentication required, [`default_response`].
     pub fn new(provider: impl Provider) -> Self {
         Self {
             shared: Arc::new(AuthLayerBuilder::new(Arc::new(provider)).into_shared()),
@@ -162,8 +163,11 @@ impl fmt::Debug for AuthLayerBuilder {
 impl AuthLayerBuilder {
     fn new(provider: Arc<dyn Provider>) -> Self {
         Self {
+            extractor: Extractor {
+                sources: provider.default_sources(),
+                ..Extractor::default()
+            },
             provider,
-            extractor: Extractor::default(),
             optional: false,
             realm: DEFAULT_REALM.into(),
             responder: Arc::new(default_response),
@@ -182,8 +186,9 @@ impl AuthLayerBuilder {
         }
     }
 
-    /// Where to read the token from, in order (default: `Authorization: Bearer`). A request that
-    /// presents a token in more than one of them is rejected.
+    /// Where to read the token from, in order (default: the provider's
+    /// [`default_sources`](Provider::default_sources), which is `Authorization: Bearer` for a
+    /// JWT provider). A request that presents a token in more than one of them is rejected.
     pub fn sources(mut self, sources: impl IntoIterator<Item = CredentialSource>) -> Self {
         self.extractor.sources = sources.into_iter().collect();
         self

@@ -5,8 +5,10 @@
 mod algorithms;
 mod backend;
 mod examples;
+mod interop;
 mod jwks;
 mod layer;
+mod providers;
 mod refresh;
 mod rejections;
 mod support;
