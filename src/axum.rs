@@ -5,6 +5,8 @@
 //! - [`Claims<T>`]: the claims as the application's type (stored by
 //!   [`claims::<T>()`](crate::AuthLayerBuilder::claims), or deserialized on demand).
 //! - [`Auth<T>`]: both at once.
+//! - [`Authorized<G>`]: the principal, once the [`Guard`] `G` let it through: a handler-level
+//!   check, for when a per-route [`GuardLayer`](crate::GuardLayer) does not fit.
 //!
 //! A handler that extracts these behind no [`AuthLayer`](crate::AuthLayer) answers 500 and logs
 //! an error on target `tollgate::rejection`: that is a wiring mistake, not the client's fault,
@@ -31,8 +33,11 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use std::marker::PhantomData;
+
 use crate::error::{AuthError, Reason};
-use crate::layer::{default_response, Anonymous, DEFAULT_REALM};
+use crate::guard::{authorize, Guard};
+use crate::layer::{default_response, Anonymous, RejectionContext, DEFAULT_REALM};
 use crate::principal::{Claims, Principal};
 
 const TARGET: &str = "tollgate::rejection";
@@ -80,7 +85,8 @@ impl IntoResponse for AuthRejection {
 /// [`default_response`](crate::default_response).
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        default_response(&self, DEFAULT_REALM).map(axum_core::body::Body::from)
+        default_response(&self, &RejectionContext::new(DEFAULT_REALM))
+            .map(axum_core::body::Body::from)
     }
 }
 
@@ -177,5 +183,113 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
+    }
+}
+
+/// The [`Principal`], once the [`Guard`] `G` allowed it: a handler-level authorization check.
+///
+/// `G` is a type implementing [`Guard`] and [`Default`], typically a unit struct naming the
+/// rule, so the requirement is part of the handler's signature. A denial is answered exactly as
+/// a [`GuardLayer`](crate::GuardLayer) would answer it, with the `AuthLayer`'s responder: 403
+/// (`insufficient_scope` for a scope guard), 401 for an anonymous request, 500 when no
+/// `AuthLayer` ran.
+///
+/// ```
+/// use axum::{routing::delete, Router};
+/// use tollgate::guard::{self, Denied, Guard};
+/// use tollgate::{Authorized, Principal};
+///
+/// #[derive(Default)]
+/// struct Admin;
+///
+/// impl Guard for Admin {
+///     fn check(&self, principal: &Principal) -> Result<(), Denied> {
+///         guard::any_of((guard::scope("admin"), guard::group("operators"))).check(principal)
+///     }
+/// }
+///
+/// async fn purge(admin: Authorized<Admin>) -> String {
+///     format!("purged by {:?}", admin.subject())
+/// }
+/// # let _: Router = Router::new().route("/cache", delete(purge));
+/// ```
+pub struct Authorized<G> {
+    principal: Principal,
+    guard: PhantomData<fn() -> G>,
+}
+
+impl<G> Authorized<G> {
+    /// The authorized principal.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// Consumes `self`, returning the principal.
+    pub fn into_principal(self) -> Principal {
+        self.principal
+    }
+}
+
+impl<G> std::ops::Deref for Authorized<G> {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl<G> Clone for Authorized<G> {
+    fn clone(&self) -> Self {
+        Self {
+            principal: self.principal.clone(),
+            guard: PhantomData,
+        }
+    }
+}
+
+impl<G> std::fmt::Debug for Authorized<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorized")
+            .field("guard", &std::any::type_name::<G>())
+            .field("principal", &self.principal)
+            .finish()
+    }
+}
+
+/// The rejection of [`Authorized<G>`]: the response the `AuthLayer`'s responder built (401,
+/// 403, or 500 when no `AuthLayer` ran).
+#[derive(Debug)]
+pub struct GuardRejection {
+    response: http::Response<bytes::Bytes>,
+}
+
+impl GuardRejection {
+    /// The status the client gets.
+    pub fn status(&self) -> http::StatusCode {
+        self.response.status()
+    }
+}
+
+impl IntoResponse for GuardRejection {
+    fn into_response(self) -> Response {
+        self.response.map(axum_core::body::Body::from)
+    }
+}
+
+impl<S, G> FromRequestParts<S> for Authorized<G>
+where
+    S: Send + Sync,
+    G: Guard + Default,
+{
+    type Rejection = GuardRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match authorize(&G::default(), &parts.extensions, &parts.headers) {
+            Ok(principal) => Ok(Self {
+                principal: principal.clone(),
+                guard: PhantomData,
+            }),
+            Err(response) => Err(GuardRejection { response }),
+        }
     }
 }

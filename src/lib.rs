@@ -74,6 +74,7 @@ pub mod credential;
 pub mod dev;
 mod error;
 mod fetch;
+pub mod guard;
 mod jwks;
 pub mod jwt;
 mod layer;
@@ -81,12 +82,13 @@ mod principal;
 mod provider;
 
 #[cfg(feature = "axum")]
-pub use crate::axum::{Auth, AuthRejection};
+pub use crate::axum::{Auth, AuthRejection, Authorized, GuardRejection};
 pub use credential::{Credential, CredentialSource};
 pub use error::{AuthError, AuthErrorKind, ConfigError, Reason};
+pub use guard::{Guard, GuardLayer};
 pub use layer::{
     default_response, Anonymous, AuthBody, AuthLayer, AuthLayerBuilder, AuthService,
-    ErrorResponder, ResponseFuture, DEFAULT_REALM,
+    ErrorResponder, RejectionContext, ResponseFuture, DEFAULT_REALM,
 };
 pub use principal::{Claims, Principal, PrincipalBuilder};
 pub use provider::{BoxFuture, Provider};
@@ -103,6 +105,9 @@ mod send_sync {
         assert_send_sync::<crate::AuthError>();
         assert_send_sync::<crate::jwt::JwtProvider>();
         assert_send_sync::<crate::Credential>();
+        assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
+        assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
+        assert_send_sync::<crate::RejectionContext<'static>>();
     }
 }
 

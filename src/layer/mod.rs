@@ -40,11 +40,12 @@ mod service;
 use std::fmt;
 use std::sync::Arc;
 
-use http::Extensions;
+use http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
 
 pub use body::AuthBody;
-pub use response::{default_response, ErrorResponder};
+pub use response::{default_response, ErrorResponder, RejectionContext};
+pub(crate) use response::{grpc_response, is_grpc};
 pub use service::{AuthService, ResponseFuture};
 
 use crate::credential::{CredentialSource, Extractor};
@@ -71,9 +72,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Stores the principal (and typed claims) in the request's extensions.
+    /// Stores the principal (and typed claims) in the request's extensions, with the
+    /// [`Rejecter`] that guards behind this layer answer with.
     pub(crate) fn admit(
-        &self,
+        self: &Arc<Self>,
         extensions: &mut Extensions,
         principal: Principal,
     ) -> Result<(), AuthError> {
@@ -81,10 +83,21 @@ impl Shared {
             hook(&principal, extensions)?;
         }
         extensions.insert(principal);
+        extensions.insert(Rejecter(self.clone()));
         Ok(())
     }
 
-    pub(crate) fn reject(&self, error: &AuthError) -> http::Response<bytes::Bytes> {
+    /// Marks a request that passes an optional layer without a credential.
+    pub(crate) fn admit_anonymous(self: &Arc<Self>, extensions: &mut Extensions) {
+        extensions.insert(Anonymous);
+        extensions.insert(Rejecter(self.clone()));
+    }
+
+    pub(crate) fn reject(
+        &self,
+        error: &AuthError,
+        headers: &HeaderMap,
+    ) -> http::Response<bytes::Bytes> {
         tracing::debug!(
             target: "tollgate::auth",
             provider = self.provider.name(),
@@ -92,7 +105,28 @@ impl Shared {
             reason = ?error.reason(),
             "request rejected"
         );
-        self.responder.respond(error, &self.realm)
+        self.respond(error, headers)
+    }
+
+    fn respond(&self, error: &AuthError, headers: &HeaderMap) -> http::Response<bytes::Bytes> {
+        self.responder
+            .respond(error, &RejectionContext::for_request(&self.realm, headers))
+    }
+}
+
+/// The realm and responder of the [`AuthLayer`] a request passed, stored in its extensions so
+/// that guards behind the layer answer exactly as the layer would.
+#[derive(Clone)]
+pub(crate) struct Rejecter(Arc<Shared>);
+
+impl Rejecter {
+    /// The layer's response to `error` for a request with these headers.
+    pub(crate) fn respond(
+        &self,
+        error: &AuthError,
+        headers: &HeaderMap,
+    ) -> http::Response<bytes::Bytes> {
+        self.0.respond(error, headers)
     }
 }
 
@@ -221,7 +255,8 @@ impl AuthLayerBuilder {
         self
     }
 
-    /// Replaces the rejection response (status, headers and body are all yours).
+    /// Replaces the rejection response (status, headers and body are all yours). Guards behind
+    /// this layer answer with it too.
     pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
         self.responder = Arc::new(responder);
         self

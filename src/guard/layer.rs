@@ -1,0 +1,258 @@
+//! [`GuardLayer`], its [`GuardService`] and [`ResponseFuture`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{Extensions, HeaderMap, HeaderValue, Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use super::Guard;
+use crate::error::AuthError;
+use crate::layer::{
+    default_response, grpc_response, is_grpc, Anonymous, AuthBody, Rejecter, RejectionContext,
+    DEFAULT_REALM,
+};
+use crate::principal::Principal;
+
+const TARGET: &str = "tollgate::guard";
+
+const MISSING_LAYER: &str = "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer?";
+
+/// Checks a [`Guard`] against the [`Principal`] an [`AuthLayer`](crate::AuthLayer) in front
+/// stored; see the [module docs](crate::guard) for the responses. Cheap to clone.
+#[must_use]
+pub struct GuardLayer<G> {
+    guard: Arc<G>,
+}
+
+impl<G: Guard> GuardLayer<G> {
+    /// A layer checking `guard`.
+    pub fn new(guard: G) -> Self {
+        Self {
+            guard: Arc::new(guard),
+        }
+    }
+}
+
+impl<G> Clone for GuardLayer<G> {
+    fn clone(&self) -> Self {
+        Self {
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+impl<G> fmt::Debug for GuardLayer<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardLayer")
+            .field("guard", &std::any::type_name::<G>())
+            .finish()
+    }
+}
+
+impl<S, G> tower_layer::Layer<S> for GuardLayer<G> {
+    type Service = GuardService<S, G>;
+
+    fn layer(&self, inner: S) -> GuardService<S, G> {
+        GuardService {
+            inner,
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+/// The service produced by [`GuardLayer`].
+pub struct GuardService<S, G> {
+    inner: S,
+    guard: Arc<G>,
+}
+
+impl<S, G: Guard> GuardService<S, G> {
+    /// Wraps `inner`, checking `guard` before each call.
+    pub fn new(inner: S, guard: G) -> Self {
+        Self {
+            inner,
+            guard: Arc::new(guard),
+        }
+    }
+
+    /// The layer, as [`GuardLayer::new`].
+    pub fn layer(guard: G) -> GuardLayer<G> {
+        GuardLayer::new(guard)
+    }
+}
+
+impl<S, G> GuardService<S, G> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Consumes `self`, returning the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Clone, G> Clone for GuardService<S, G> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+impl<S, G> fmt::Debug for GuardService<S, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardService")
+            .field("guard", &std::any::type_name::<G>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, G, ReqBody, ResBody> Service<Request<ReqBody>> for GuardService<S, G>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    G: Guard,
+{
+    type Response = Response<AuthBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        match authorize(&*self.guard, request.extensions(), request.headers()) {
+            Ok(_) => ResponseFuture::calling(self.inner.call(request)),
+            Err(response) => ResponseFuture::rejected(response),
+        }
+    }
+}
+
+/// The guard's verdict on a request: its principal, or the response to send instead.
+// The large `Err` is the rejection response itself, returned once per rejected request.
+#[allow(clippy::result_large_err)]
+pub(crate) fn authorize<'a, G: Guard + ?Sized>(
+    guard: &G,
+    extensions: &'a Extensions,
+    headers: &HeaderMap,
+) -> Result<&'a Principal, Response<Bytes>> {
+    let error = match extensions.get::<Principal>() {
+        Some(principal) => match guard.check(principal) {
+            Ok(()) => return Ok(principal),
+            Err(denied) => AuthError::from(denied),
+        },
+        None if extensions.get::<Anonymous>().is_some() => AuthError::missing(),
+        None => return Err(missing_layer(headers)),
+    };
+    tracing::debug!(
+        target: TARGET,
+        kind = ?error.kind(),
+        reason = ?error.reason(),
+        guard = std::any::type_name::<G>(),
+        "request denied"
+    );
+    Err(match extensions.get::<Rejecter>() {
+        Some(rejecter) => rejecter.respond(&error, headers),
+        // A principal stored by something other than tollgate's layer.
+        None => default_response(
+            &error,
+            &RejectionContext::for_request(DEFAULT_REALM, headers),
+        ),
+    })
+}
+
+/// A guard with no `AuthLayer` in front: a wiring mistake, answered loudly and never allowed.
+fn missing_layer(headers: &HeaderMap) -> Response<Bytes> {
+    tracing::error!(
+        target: TARGET,
+        "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer"
+    );
+    if is_grpc(headers) {
+        // INTERNAL
+        return grpc_response(13, MISSING_LAYER);
+    }
+    let mut response = Response::new(Bytes::from_static(MISSING_LAYER.as_bytes()));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+pin_project! {
+    /// The response future of [`GuardService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Calling { #[pin] future: F },
+        Rejected { response: Option<Response<Bytes>> },
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    fn calling(future: F) -> Self {
+        Self {
+            state: State::Calling { future },
+        }
+    }
+
+    fn rejected(response: Response<Bytes>) -> Self {
+        Self {
+            state: State::Rejected {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<AuthBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Calling { future } => future
+                .poll(cx)
+                .map_ok(|response| response.map(AuthBody::inner)),
+            StateProj::Rejected { response } => {
+                // Only empty if polled after completion, which the `Future` contract forbids.
+                let response = response.take().unwrap_or_else(|| {
+                    let mut r = Response::new(Bytes::new());
+                    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                });
+                Poll::Ready(Ok(response.map(AuthBody::rejection)))
+            }
+        }
+    }
+}
