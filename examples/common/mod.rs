@@ -4,14 +4,19 @@ use std::net::SocketAddr;
 
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
-use tollgate::{AuthError, AuthLayer, Principal, Provider};
+use tollgate::guard::{scope, GuardLayer};
+use tollgate::{AuthLayer, Principal, Provider};
 
 /// `GET /public` (no auth), `GET /me` (any valid token), `GET /admin` (scope `admin`).
 pub(crate) fn app(provider: impl Provider) -> Router {
+    let admin = Router::new()
+        .route("/admin", get(admin))
+        .route_layer(GuardLayer::new(scope("admin")));
     let protected = Router::new()
         .route("/me", get(me))
-        .route("/admin", get(admin))
-        // `route_layer`: only matched routes are authenticated, so an unknown path stays 404.
+        .merge(admin)
+        // `route_layer`: only matched routes are authenticated (and guarded), so an unknown
+        // path stays 404. The AuthLayer is added last, so it runs before the guard.
         .route_layer(AuthLayer::new(provider));
     Router::new().route("/public", get(public)).merge(protected)
 }
@@ -24,14 +29,8 @@ async fn me(principal: Principal) -> Json<Principal> {
     Json(principal)
 }
 
-async fn admin(principal: Principal) -> Result<Json<Value>, AuthError> {
-    // A plain scope check; per-route guards will make this declarative.
-    if !principal.has_scope("admin") {
-        return Err(AuthError::insufficient_scope("admin"));
-    }
-    Ok(Json(
-        json!({ "message": "welcome, admin", "subject": principal.subject() }),
-    ))
+async fn admin(principal: Principal) -> Json<Value> {
+    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
 }
 
 /// The listen address from `ADDR`, default 127.0.0.1:3000.

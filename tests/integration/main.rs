@@ -5,6 +5,7 @@
 mod algorithms;
 mod backend;
 mod examples;
+mod guards;
 mod jwks;
 mod layer;
 mod rejections;
