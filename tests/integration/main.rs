@@ -5,6 +5,7 @@
 mod algorithms;
 mod backend;
 mod examples;
+mod grpc;
 mod guards;
 mod jwks;
 mod layer;
