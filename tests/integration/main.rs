@@ -9,5 +9,6 @@ mod grpc;
 mod guards;
 mod jwks;
 mod layer;
+mod plain_hyper;
 mod rejections;
 mod support;
