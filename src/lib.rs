@@ -27,13 +27,20 @@
 //! }
 //! ```
 //!
+//! Per-route authorization is separate: a [`guard`] (scopes, groups, roles, claims, closures,
+//! combinators) checks the stored principal, as a [`GuardLayer`] behind the `AuthLayer` (in
+//! axum, with `route_layer`) or as the [`Authorized<G>`](crate::Authorized) extractor.
+//!
 //! # Responses
 //! A rejected request never reaches the inner service. It gets 401 with
 //! `WWW-Authenticate: Bearer realm="api"` (plus `error="invalid_request"` or
 //! `error="invalid_token"` when a credential was presented, RFC 6750 §3), 403 with
-//! `error="insufficient_scope"` for a missing scope, or 503 with `Retry-After` when the
-//! issuer's keys cannot be loaded and none are cached. The body is a short JSON object; the
-//! internal [`Reason`] goes only to `tracing` (target `tollgate::auth`).
+//! `error="insufficient_scope"` when a scope guard denies (a plain 403 for other guards), or 503
+//! with `Retry-After` when the issuer's keys cannot be loaded and none are cached. The body is a
+//! short JSON object; the internal [`Reason`] goes only to `tracing` (target `tollgate::auth`).
+//! gRPC calls (`content-type: application/grpc*`) get the same outcomes as gRPC statuses on
+//! HTTP 200 (16 `UNAUTHENTICATED`, 7 `PERMISSION_DENIED`, 14 `UNAVAILABLE`), so tonic clients
+//! see a proper `Status`. An [`ErrorResponder`] replaces these responses for every framework.
 //!
 //! # Security defaults
 //! - asymmetric algorithms only; `alg: none` and HMAC cannot be configured, so a public key can
@@ -54,7 +61,7 @@
 //!
 //! # Features
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
-//!   `Option<…>` forms.
+//!   `Option<…>` forms; [`Authorized<G>`](crate::Authorized) for a guard in the handler.
 //! - `dev-issuer`: [`dev::DevIssuer`], an embedded development issuer for examples and tests.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
