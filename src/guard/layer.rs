@@ -184,7 +184,7 @@ fn missing_layer(headers: &HeaderMap) -> Response<Bytes> {
     );
     if is_grpc(headers) {
         // INTERNAL
-        return grpc_response(13, MISSING_LAYER);
+        return grpc_response(13, MISSING_LAYER, Some(headers));
     }
     let mut response = Response::new(Bytes::from_static(MISSING_LAYER.as_bytes()));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -254,5 +254,69 @@ where
                 Poll::Ready(Ok(response.map(AuthBody::rejection)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guard::scope;
+
+    fn verdict(extensions: &Extensions, headers: &HeaderMap) -> (StatusCode, HeaderMap) {
+        match authorize(&scope("admin"), extensions, headers) {
+            Ok(_) => (StatusCode::OK, HeaderMap::new()),
+            Err(response) => (response.status(), response.headers().clone()),
+        }
+    }
+
+    #[test]
+    fn every_case_without_a_usable_principal_is_answered_not_allowed() {
+        let http = HeaderMap::new();
+        let mut grpc = HeaderMap::new();
+        grpc.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+
+        let mut admitted = Extensions::new();
+        admitted.insert(
+            Principal::builder("test")
+                .scopes(vec!["admin".into()])
+                .build(),
+        );
+        assert_eq!(verdict(&admitted, &http).0, StatusCode::OK);
+
+        let mut lacking = Extensions::new();
+        lacking.insert(Principal::builder("test").build());
+        let (status, headers) = verdict(&lacking, &http);
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(headers["www-authenticate"]
+            .to_str()
+            .is_ok_and(|v| v.contains("insufficient_scope") && v.ends_with("scope=\"admin\"")));
+        let (status, headers) = verdict(&lacking, &grpc);
+        assert_eq!(
+            (status, headers["grpc-status"].to_str().ok()),
+            (StatusCode::OK, Some("7"))
+        );
+
+        let mut anonymous = Extensions::new();
+        anonymous.insert(Anonymous);
+        assert_eq!(verdict(&anonymous, &http).0, StatusCode::UNAUTHORIZED);
+        let (status, headers) = verdict(&anonymous, &grpc);
+        assert_eq!(
+            (status, headers["grpc-status"].to_str().ok()),
+            (StatusCode::OK, Some("16"))
+        );
+
+        let nothing = Extensions::new();
+        assert_eq!(
+            verdict(&nothing, &http).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let (status, headers) = verdict(&nothing, &grpc);
+        assert_eq!(
+            (status, headers["grpc-status"].to_str().ok()),
+            (StatusCode::OK, Some("13"))
+        );
+        assert!(headers["grpc-message"]
+            .to_str()
+            .is_ok_and(|m| m.contains("Perhaps you forgot to add tollgate::AuthLayer")));
     }
 }

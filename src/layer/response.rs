@@ -126,11 +126,15 @@ where
 /// `{"error": "...", "error_description": "..."}` with no internal detail.
 ///
 /// For gRPC ([`RejectionContext::is_grpc`]): a trailers-only response, HTTP 200 with
-/// `content-type: application/grpc`, `grpc-status` from [`AuthErrorKind::grpc_code`] and the
+/// `content-type: application/grpc` (gRPC-Web: the request's content type), `grpc-status` from [`AuthErrorKind::grpc_code`] and the
 /// percent-encoded description in `grpc-message`, and an empty body.
 pub fn default_response(error: &AuthError, context: &RejectionContext<'_>) -> Response<Bytes> {
     if context.is_grpc() {
-        return grpc_response(error.kind().grpc_code(), error.kind().description());
+        return grpc_response(
+            error.kind().grpc_code(),
+            error.kind().description(),
+            context.request_headers(),
+        );
     }
     let kind = error.kind();
     let code = kind.error_code().unwrap_or(match kind {
@@ -155,12 +159,22 @@ pub fn default_response(error: &AuthError, context: &RejectionContext<'_>) -> Re
     response
 }
 
-/// A gRPC trailers-only response: status and message in the headers, no body.
-pub(crate) fn grpc_response(code: u8, message: &str) -> Response<Bytes> {
+/// A gRPC trailers-only response: status and message in the headers, no body. Its
+/// `content-type` is `application/grpc`, or the request's own for gRPC-Web.
+pub(crate) fn grpc_response(
+    code: u8,
+    message: &str,
+    request_headers: Option<&HeaderMap>,
+) -> Response<Bytes> {
+    let content_type = request_headers
+        .and_then(|h| h.get(CONTENT_TYPE))
+        .filter(|v| v.as_bytes().starts_with(b"application/grpc-web"))
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("application/grpc"));
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+    headers.insert(CONTENT_TYPE, content_type);
     headers.insert("grpc-status", HeaderValue::from(u16::from(code)));
     if let Ok(value) = HeaderValue::from_str(&grpc_percent_encode(message)) {
         headers.insert("grpc-message", value);
