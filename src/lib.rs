@@ -89,7 +89,7 @@ mod principal;
 mod provider;
 
 #[cfg(feature = "axum")]
-pub use crate::axum::{Auth, AuthRejection, Authorized, GuardRejection};
+pub use crate::axum::{Auth, AuthRejection, Authorized};
 pub use credential::{Credential, CredentialSource};
 pub use error::{AuthError, AuthErrorKind, ConfigError, Reason};
 pub use guard::{Guard, GuardLayer};

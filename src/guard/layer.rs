@@ -7,17 +7,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::CONTENT_TYPE;
-use http::{Extensions, HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::{Extensions, HeaderMap, Request, Response, StatusCode};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::Guard;
 use crate::error::AuthError;
-use crate::layer::{
-    default_response, grpc_response, is_grpc, Anonymous, AuthBody, Rejecter, RejectionContext,
-    DEFAULT_REALM,
-};
+use crate::layer::{missing_layer_response, respond_to, Anonymous, AuthBody};
 use crate::principal::Principal;
 
 const TARGET: &str = "tollgate::guard";
@@ -138,26 +134,43 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         match authorize(&*self.guard, request.extensions(), request.headers()) {
             Ok(_) => ResponseFuture::calling(self.inner.call(request)),
-            Err(response) => ResponseFuture::rejected(response),
+            Err(refusal) => ResponseFuture::rejected(refusal.response),
         }
     }
 }
 
-/// The guard's verdict on a request: its principal, or the response to send instead.
-// The large `Err` is the rejection response itself, returned once per rejected request.
-#[allow(clippy::result_large_err)]
+/// Why a request may not proceed, and the response it gets instead.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    /// `None` when no `AuthLayer` ran: a wiring mistake, answered with 500. Read by the axum
+    /// extractors' rejection.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) error: Option<AuthError>,
+    pub(crate) response: Response<Bytes>,
+}
+
+/// The guard's verdict on a request: its principal, or why not.
 pub(crate) fn authorize<'a, G: Guard + ?Sized>(
     guard: &G,
     extensions: &'a Extensions,
     headers: &HeaderMap,
-) -> Result<&'a Principal, Response<Bytes>> {
+) -> Result<&'a Principal, Box<Refusal>> {
     let error = match extensions.get::<Principal>() {
         Some(principal) => match guard.check(principal) {
             Ok(()) => return Ok(principal),
             Err(denied) => AuthError::from(denied),
         },
         None if extensions.get::<Anonymous>().is_some() => AuthError::missing(),
-        None => return Err(missing_layer(headers)),
+        None => {
+            tracing::error!(
+                target: TARGET,
+                "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer"
+            );
+            return Err(Box::new(Refusal {
+                error: None,
+                response: missing_layer_response(headers, MISSING_LAYER),
+            }));
+        }
     };
     tracing::debug!(
         target: TARGET,
@@ -166,33 +179,11 @@ pub(crate) fn authorize<'a, G: Guard + ?Sized>(
         guard = std::any::type_name::<G>(),
         "request denied"
     );
-    Err(match extensions.get::<Rejecter>() {
-        Some(rejecter) => rejecter.respond(&error, headers),
-        // A principal stored by something other than tollgate's layer.
-        None => default_response(
-            &error,
-            &RejectionContext::for_request(DEFAULT_REALM, headers),
-        ),
-    })
-}
-
-/// A guard with no `AuthLayer` in front: a wiring mistake, answered loudly and never allowed.
-fn missing_layer(headers: &HeaderMap) -> Response<Bytes> {
-    tracing::error!(
-        target: TARGET,
-        "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer"
-    );
-    if is_grpc(headers) {
-        // INTERNAL
-        return grpc_response(13, MISSING_LAYER, Some(headers));
-    }
-    let mut response = Response::new(Bytes::from_static(MISSING_LAYER.as_bytes()));
-    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    let response = respond_to(extensions, headers, &error);
+    Err(Box::new(Refusal {
+        error: Some(error),
+        response,
+    }))
 }
 
 pin_project! {
@@ -259,13 +250,19 @@ where
 
 #[cfg(test)]
 mod tests {
+    use http::header::CONTENT_TYPE;
+    use http::HeaderValue;
+
     use super::*;
     use crate::guard::scope;
 
     fn verdict(extensions: &Extensions, headers: &HeaderMap) -> (StatusCode, HeaderMap) {
         match authorize(&scope("admin"), extensions, headers) {
             Ok(_) => (StatusCode::OK, HeaderMap::new()),
-            Err(response) => (response.status(), response.headers().clone()),
+            Err(refusal) => (
+                refusal.response.status(),
+                refusal.response.headers().clone(),
+            ),
         }
     }
 

@@ -71,7 +71,8 @@ pub use builtin::{
     not, role, roles, scope, scopes, AllOf, AnyOf, ClaimContains, ClaimEquals, Groups, GuardList,
     Not, Roles, Scopes,
 };
-pub(crate) use layer::authorize;
+#[cfg(feature = "axum")]
+pub(crate) use layer::{authorize, Refusal};
 pub use layer::{GuardLayer, GuardService, ResponseFuture};
 
 use crate::error::AuthError;

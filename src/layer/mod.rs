@@ -45,7 +45,7 @@ use serde::de::DeserializeOwned;
 
 pub use body::AuthBody;
 pub use response::{default_response, ErrorResponder, RejectionContext};
-pub(crate) use response::{grpc_response, is_grpc};
+use response::{grpc_response, is_grpc};
 pub use service::{AuthService, ResponseFuture};
 
 use crate::credential::{CredentialSource, Extractor};
@@ -112,6 +112,40 @@ impl Shared {
         self.responder
             .respond(error, &RejectionContext::for_request(&self.realm, headers))
     }
+}
+
+/// The response to `error` for a request: by the responder of the [`AuthLayer`] it passed, or
+/// (for a principal stored by something else) by [`default_response`] with [`DEFAULT_REALM`].
+pub(crate) fn respond_to(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    error: &AuthError,
+) -> http::Response<bytes::Bytes> {
+    match extensions.get::<Rejecter>() {
+        Some(rejecter) => rejecter.respond(error, headers),
+        None => default_response(
+            error,
+            &RejectionContext::for_request(DEFAULT_REALM, headers),
+        ),
+    }
+}
+
+/// The answer to a wiring mistake (no [`AuthLayer`] in front of something that needs one): 500
+/// with `message`, or gRPC `INTERNAL` for a gRPC call. The caller logs it at error level.
+pub(crate) fn missing_layer_response(
+    headers: &HeaderMap,
+    message: &'static str,
+) -> http::Response<bytes::Bytes> {
+    if is_grpc(headers) {
+        return grpc_response(13, message, Some(headers));
+    }
+    let mut response = http::Response::new(bytes::Bytes::from_static(message.as_bytes()));
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// The realm and responder of the [`AuthLayer`] a request passed, stored in its extensions so

@@ -110,3 +110,39 @@ async fn one_custom_responder_for_axum_and_hyper() {
         }
     }
 }
+
+/// Extractor rejections (an anonymous request through an optional layer reaching a handler
+/// that needs a principal) are built by the layer's responder too.
+#[tokio::test]
+async fn extractor_rejections_use_the_layers_responder() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let provider = issuer.provider().build().await.expect("provider");
+    let auth = AuthLayer::builder(provider)
+        .optional()
+        .realm("orders")
+        .error_responder(problem_details)
+        .build()
+        .expect("layer");
+    let app = Router::new()
+        .route(
+            "/me",
+            get(|p: tollgate::Principal| async move { format!("{:?}", p.subject()) }),
+        )
+        .route_layer(auth);
+    let server = serve(app).await;
+    let response = client()
+        .get(format!("{}/me", server.base))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["x-error-id"], "auth-401");
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"orders\""
+    );
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+}
