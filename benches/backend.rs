@@ -179,6 +179,21 @@ fn layer(c: &mut Criterion) {
             })
         });
     }
+    // The same valid token through the AuthLayer and a GuardLayer behind it.
+    let guarded = AuthLayer::new(f.provider.clone()).layer(
+        tollgate::guard::GuardLayer::new(tollgate::guard::not(tollgate::guard::scope("banned")))
+            .layer(inner),
+    );
+    group.bench_function("valid_rs256_guarded", |b| {
+        b.to_async(&runtime).iter(|| {
+            let mut svc = guarded.clone();
+            let req = request(Some(&rs256));
+            async move {
+                let response = svc.call(req).await.expect("infallible");
+                black_box(response.status())
+            }
+        })
+    });
     group.finish();
 }
 
