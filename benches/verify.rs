@@ -24,6 +24,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use jsonwebtoken::crypto::CryptoProvider;
 use serde_json::{Map, Value};
 use tollgate::dev::{DevIssuer, DevKeyType};
+use tollgate::guard::{not, scope, GuardLayer};
 use tollgate::jwt::{Algorithm, JwtProvider};
 use tollgate::{AuthLayer, Credential, Provider};
 use tower::{Layer as _, Service as _};
@@ -239,6 +240,9 @@ fn layer(c: &mut Criterion) {
     });
     let cold = AuthLayer::new(f.provider(0)).layer(inner);
     let warm = AuthLayer::new(f.provider(1024)).layer(inner);
+    // The same, with a guard behind the layer.
+    let guarded =
+        AuthLayer::new(f.provider(1024)).layer(GuardLayer::new(not(scope("banned"))).layer(inner));
     let rs256 = format!("Bearer {}", token(&f.issuer, "rsa", Algorithm::RS256, 0));
     let oversized = format!("Bearer {}", "a".repeat(9 * 1024));
     let request = |auth: Option<&str>| {
@@ -279,6 +283,16 @@ fn layer(c: &mut Criterion) {
             })
         });
     }
+    group.bench_function("rs256_warm_guarded", |b| {
+        b.to_async(&runtime).iter(|| {
+            let mut svc = guarded.clone();
+            let req = request(Some(&rs256));
+            async move {
+                let response = svc.call(req).await.expect("infallible");
+                assert_eq!(response.status(), 200);
+            }
+        })
+    });
     group.finish();
 }
 

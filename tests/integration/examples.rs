@@ -621,3 +621,90 @@ async fn multi_provider_example_takes_cognito_tokens_and_api_keys() {
     );
     assert_eq!(issuer.jwks_fetches(), fetches, "unknown issuer: no fetch");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_server_serves_the_health_service_configured_by_environment() {
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = issuer.jwks_url();
+    let env = [
+        ("TOLLGATE_ISSUER", issuer.issuer()),
+        ("TOLLGATE_AUDIENCE", "tollgate-dev"),
+        ("TOLLGATE_JWKS_URL", jwks.as_str()),
+        ("TOLLGATE_ALGORITHMS", "RS256"),
+    ];
+    let (_running, lines) = start("grpc_server", &env, |lines| !lines.is_empty());
+    assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
+    let channel = tonic::transport::Channel::from_shared(base_url(&lines))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = HealthClient::new(channel);
+    let call = |token: Option<String>| {
+        let mut request = tonic::Request::new(HealthCheckRequest::default());
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().expect("ascii");
+            request.metadata_mut().insert("authorization", value);
+        }
+        request
+    };
+    let status = health.check(call(None)).await.expect_err("no token");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    let token = issuer.token().subject("carol").sign();
+    let response = health
+        .check(call(Some(token.clone())))
+        .await
+        .expect("check");
+    assert_eq!(
+        response
+            .metadata()
+            .get("x-subject")
+            .map(|v| v.to_str().ok()),
+        Some(Some("carol"))
+    );
+    let status = health.watch(call(Some(token))).await.expect_err("no admin");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_server_serves_a_plain_hyper_service_configured_by_environment() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let env = [
+        ("TOLLGATE_ISSUER", issuer.issuer()),
+        ("TOLLGATE_AUDIENCE", "tollgate-dev"),
+    ];
+    let (_running, lines) = start("hyper_server", &env, |lines| !lines.is_empty());
+    assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
+    let base = base_url(&lines);
+    let c = client();
+    let token = issuer.token().subject("dave").sign();
+    let me = send(c.get(format!("{base}/me")).bearer_auth(&token)).await;
+    assert_eq!(
+        (me.status, me.json()["subject"].as_str()),
+        (200, Some("dave"))
+    );
+    assert_eq!(send(c.get(format!("{base}/me"))).await.status, 401);
+    assert_eq!(
+        send(c.get(format!("{base}/admin")).bearer_auth(&token))
+            .await
+            .status,
+        403
+    );
+}
+
+#[test]
+fn grpc_and_hyper_servers_explain_missing_configuration() {
+    for name in ["grpc_server", "hyper_server"] {
+        let output = Command::new(example(name))
+            .env_remove("TOLLGATE_ISSUER")
+            .env_remove("TOLLGATE_AUDIENCE")
+            .env("ADDR", "127.0.0.1:0")
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(err.contains("TOLLGATE_ISSUER is not set"), "{name}: {err}");
+    }
+}

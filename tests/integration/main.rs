@@ -5,9 +5,12 @@
 mod algorithms;
 mod backend;
 mod examples;
+mod grpc;
+mod guards;
 mod interop;
 mod jwks;
 mod layer;
+mod plain_hyper;
 mod providers;
 mod refresh;
 mod rejections;
