@@ -31,9 +31,6 @@ struct Header {
     alg: String,
     #[serde(default)]
     kid: Option<String>,
-    /// Present at all means the token relies on an extension tollgate does not implement.
-    #[serde(default)]
-    crit: Option<de::IgnoredAny>,
 }
 
 /// Splits and decodes `token`, checking the header against `allowed` algorithms.
@@ -54,10 +51,16 @@ pub(crate) fn parse<'a>(
     let header_json = URL_SAFE_NO_PAD
         .decode(header_b64)
         .map_err(|_| Reason::Malformed)?;
-    let header: Header = serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
-    if header.crit.is_some() {
+    // Unique member names in the header too (RFC 7515 §4), and the same depth limit as claims.
+    let StrictObject(header) =
+        serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
+    // `crit` present at all, even as `null`, means the token relies on an extension tollgate
+    // does not implement (RFC 7515 §4.1.11).
+    if header.contains_key("crit") {
         return Err(Reason::UnsupportedCritical);
     }
+    let header: Header =
+        serde_json::from_value(Value::Object(header)).map_err(|_| Reason::Malformed)?;
     let alg = Algorithm::from_jose(&header.alg)
         .filter(|alg| allowed.contains(alg))
         .ok_or(Reason::AlgorithmNotAllowed)?;
@@ -272,6 +275,18 @@ mod tests {
             format!("{}.{good_p}.c2ln", b64("not json")),
             format!("{}.{good_p}.c2ln", b64(r#"{"alg":1}"#)),
             format!("{}.{good_p}.c2ln", b64(r#"{"alg":"RS256","alg":"ES256"}"#)),
+            format!(
+                "{}.{good_p}.c2ln",
+                b64(r#"{"alg":"RS256","typ":"a","typ":"b"}"#)
+            ),
+            format!(
+                "{}.{good_p}.c2ln",
+                b64(&format!(
+                    r#"{{"alg":"RS256","x":{}1{}}}"#,
+                    "[".repeat(200),
+                    "]".repeat(200)
+                ))
+            ),
             format!("{good_h}.{}.c2ln", b64("[1,2]")),
             format!("{good_h}.{}.c2ln", b64("\"str\"")),
             format!("{good_h}.{}.c2ln", b64(r#"{"exp":1,"exp":2}"#)),
@@ -300,6 +315,8 @@ mod tests {
         let t = token(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#, "{}");
         assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
         let t = token(r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#, "{}");
+        assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
+        let t = token(r#"{"alg":"RS256","crit":null}"#, "{}");
         assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
     }
 
