@@ -9,3 +9,4 @@ mod jwks;
 mod layer;
 mod rejections;
 mod support;
+mod vectors;
