@@ -78,6 +78,8 @@ mod jwks;
 pub mod jwt;
 mod layer;
 mod principal;
+#[cfg(test)]
+mod proptests;
 mod provider;
 
 #[cfg(feature = "axum")]

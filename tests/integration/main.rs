@@ -7,6 +7,7 @@ mod backend;
 mod examples;
 mod jwks;
 mod layer;
+mod properties;
 mod rejections;
 mod support;
 mod vectors;
