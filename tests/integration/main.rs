@@ -9,5 +9,6 @@ mod jwks;
 mod layer;
 mod properties;
 mod rejections;
+mod secrets;
 mod support;
 mod vectors;
