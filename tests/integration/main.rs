@@ -7,6 +7,7 @@ mod backend;
 mod examples;
 mod jwks;
 mod layer;
+mod msrv;
 mod properties;
 mod rejections;
 mod secrets;
