@@ -74,6 +74,9 @@ pub mod credential;
 pub mod dev;
 mod error;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod jwks;
 pub mod jwt;
 mod layer;

@@ -378,7 +378,69 @@ fn main() -> Res<()> {
         v.cases.len(),
         root.join("tokens.json").display()
     );
+    let seeds = fuzz_seeds(&root.join("../../fuzz/corpus"), &v.cases, &jwks)?;
+    println!("wrote {seeds} fuzz seeds to fuzz/corpus");
     Ok(())
+}
+
+/// The committed seed corpus of the fuzz targets (`fuzz/corpus/<target>/`), which this generator
+/// owns: small vectors of every category for `token` and `verify`, the key set and each of its
+/// entries for `jwks`, and a few request shapes for `credential`.
+fn fuzz_seeds(dir: &Path, cases: &[Value], jwks: &Value) -> Res<usize> {
+    let mut count = 0;
+    let mut write = |target: &str, name: &str, bytes: &[u8]| -> Res<()> {
+        let dir = dir.join(target);
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join(name), bytes)?;
+        count += 1;
+        Ok(())
+    };
+    for target in ["token", "verify", "jwks", "credential"] {
+        let _ = fs::remove_dir_all(dir.join(target));
+    }
+    let mut per_category = std::collections::HashMap::new();
+    for case in cases {
+        let (Some(name), Some(category), Some(token)) = (
+            case["name"].as_str(),
+            case["category"].as_str(),
+            case["token"].as_str(),
+        ) else {
+            continue;
+        };
+        let taken = per_category.entry(category).or_insert(0);
+        if token.len() > 2048 || case.get("authorization").is_some() || *taken >= 4 {
+            continue;
+        }
+        *taken += 1;
+        write("token", name, token.as_bytes())?;
+        write("verify", name, token.as_bytes())?;
+    }
+    write("jwks", "vector-key-set", jwks.to_string().as_bytes())?;
+    for (i, key) in jwks["keys"].as_array().into_iter().flatten().enumerate() {
+        write(
+            "jwks",
+            &format!("entry-{i:02}"),
+            json!({ "keys": [key] }).to_string().as_bytes(),
+        )?;
+    }
+    // credential: one byte choosing the sources, then the request target, then header lines.
+    let token = cases
+        .first()
+        .and_then(|c| c["token"].as_str())
+        .unwrap_or("a.b.c");
+    for (name, choice, text) in [
+        ("bearer", 0x11u8, format!("/\nauthorization: Bearer {token}")),
+        ("bearer-lowercase", 0x11, format!("/\nauthorization: bearer {token}")),
+        ("two-authorization", 0x11, format!("/\nauthorization: Bearer {token}\nauthorization: Bearer x")),
+        ("basic", 0x11, "/\nauthorization: Basic dXNlcjpwYXNz".to_owned()),
+        ("cookie", 0x14, format!("/\ncookie: a=1; session={token}; b=2")),
+        ("custom-header", 0x12, format!("/\nx-token: {token}")),
+        ("query", 0x18, format!("/p?x=1&access_token={token}")),
+        ("everywhere", 0x1f, format!("/p?access_token={token}\nauthorization: Bearer {token}\nx-token: {token}\ncookie: session={token}")),
+    ] {
+        write("credential", name, &[&[choice], text.as_bytes()].concat())?;
+    }
+    Ok(count)
 }
 
 fn valid(v: &mut Vectors, k: &Keys) {
