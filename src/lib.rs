@@ -47,6 +47,9 @@
 //!   [`jwt::JwtProviderBuilder::dangerous_allow_http`]), with timeouts and a 1 MiB cap;
 //! - tokens are never logged, and `Debug` of a [`Credential`] shows only its length.
 //!
+//! The threat model in [`manual::security`] lists each attack these defaults stop and the test
+//! that proves it.
+//!
 //! # Crypto backend
 //! Signatures are verified with jsonwebtoken's aws-lc-rs provider, called directly: tollgate
 //! never consults jsonwebtoken's process-wide default provider, so it cannot panic when the
@@ -80,6 +83,7 @@ pub mod fuzzing;
 mod jwks;
 pub mod jwt;
 mod layer;
+pub mod manual;
 mod principal;
 #[cfg(test)]
 mod proptests;

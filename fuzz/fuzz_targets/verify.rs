@@ -36,7 +36,8 @@ fn fixture() -> &'static Fixture {
                 .build()
                 .await
                 .expect("provider");
-            assert_eq!(provider.key_count(), 5, "the vector JWKS has five usable keys");
+            // Five real keys and one off-curve P-384 point (see tests/integration/vectors.rs).
+            assert_eq!(provider.key_count(), 6, "the vector JWKS loads six keys");
             (issuer, provider)
         });
         Fixture {

@@ -331,6 +331,10 @@ fn main() -> Res<()> {
         with(with(k.p256_jwk.clone(), "kid", json!("p256-enc")), "use", json!("enc")),
         with(with(k.rsa_jwk.clone(), "kid", json!("rsa-oaep")), "alg", json!("RSA-OAEP")),
         with(with(k.p256_jwk.clone(), "kid", json!("p256-as-rs256")), "alg", json!("RS256")),
+        // A P-384 "key" whose point is not on the curve (y = x): the invalid-curve attack's
+        // raw material. Parsing keeps it (its coordinates have the right length); it must never
+        // verify anything. (P-384, so kid-less ES256 tokens still have a single candidate.)
+        {"kty": "EC", "crv": "P-384", "kid": "p384-off-curve", "alg": "ES384", "x": k.p384_jwk["x"], "y": k.p384_jwk["x"]},
         {"kty": "oct", "kid": "oct", "k": b64(&k.oct)},
         {"kty": "oct", "kid": "oct-hs256", "alg": "HS256", "use": "sig", "k": b64(&k.oct)},
         // Malformed and unfamiliar entries: skipped one by one, never fatal to the set.
@@ -1527,6 +1531,25 @@ fn jwks_keys(v: &mut Vectors, k: &Keys) {
         ),
         "UnknownKey",
     );
+    let name = "ec-key-off-the-curve";
+    v.reject(
+        c,
+        name,
+        signed(
+            &k.p384,
+            &json!({"alg": "ES384", "kid": "p384-off-curve"}),
+            &p(name),
+        ),
+        "BadSignature",
+    );
+    let name = "ec-key-off-the-curve-psychic";
+    let unsigned = input(
+        json!({"alg": "ES384", "kid": "p384-off-curve"})
+            .to_string()
+            .as_bytes(),
+        p(name).to_string().as_bytes(),
+    );
+    v.reject(c, name, with_signature(&unsigned, &[0; 96]), "BadSignature");
     for kid in ["rsa-no-n", "p521", "ml-dsa", "no-kty"] {
         let name = format!("malformed-jwks-entry-{kid}");
         v.reject(
