@@ -57,6 +57,11 @@ fn pieces(token: &str) -> Vec<String> {
 // thread, so the thread-local subscriber sees every event they emit.
 #[tokio::test(flavor = "current_thread")]
 async fn rejected_tokens_never_reach_logs_or_responses() {
+    // tracing-core caches each callsite's interest when the callsite is first hit. While only
+    // one dispatcher is registered, a callsite first hit on another test's thread is asked of
+    // that thread's default alone (no subscriber) and cached as "never", which would hide it
+    // from this test too. With a second dispatcher registered, every registered one is asked.
+    let _second_dispatcher = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let capture = Capture::default();
     let writer = capture.clone();
     let _guard = tracing_subscriber::fmt()
