@@ -1,6 +1,7 @@
 //! Secrets stay secret: with every `tracing` event of every target captured at TRACE, rejected
-//! tokens of many kinds go through a real server, and neither the logs nor the responses
-//! (status line, headers, body) contain the token or any distinctive piece of it.
+//! tokens of many kinds go through a real server, and neither the logs, nor the responses
+//! (status, headers, body), nor the errors' `Debug` and `Display` contain the token or any
+//! distinctive piece of it.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -81,7 +82,7 @@ async fn rejected_tokens_never_reach_logs_or_responses() {
         .await
         .expect("provider");
     let plain = serve(app(AuthLayer::new(provider.clone()))).await;
-    let typed = serve(app(AuthLayer::builder(provider)
+    let typed = serve(app(AuthLayer::builder(provider.clone())
         .claims::<Strict>()
         .build()
         .expect("layer")))
@@ -159,12 +160,19 @@ async fn rejected_tokens_never_reach_logs_or_responses() {
         let headers = format!("{:?}", response.headers());
         let body = response.text().await.unwrap_or_default();
         assert_eq!(status, 401, "{what}: {body}");
+        // The error itself, as an application might log it.
+        let error = provider.verify(token).await.err();
+        let error = error.map(|e| format!("{e:?} {e}")).unwrap_or_default();
         for piece in pieces(token).iter().map(String::as_str).chain([MARKER]) {
             assert!(
                 !headers.contains(piece),
                 "{what}: response headers show {piece}"
             );
             assert!(!body.contains(piece), "{what}: response body shows {piece}");
+            assert!(
+                !error.contains(piece),
+                "{what}: the AuthError shows {piece}"
+            );
         }
     }
 
