@@ -168,7 +168,8 @@ where
             claims.clone()
         } else {
             principal.claims_as::<T>().map_err(|e| {
-                tracing::debug!(target: TARGET, error = %e, "claims do not fit the requested type");
+                let error = crate::principal::redacted_claims_error(&e);
+                tracing::debug!(target: TARGET, %error, "claims do not fit the requested type");
                 AuthRejection::new(parts, AuthError::invalid_token(Reason::ClaimsShape))
             })?
         };

@@ -66,6 +66,9 @@
 //!   [`jwt::JwtProviderBuilder::dangerous_allow_http`]), with timeouts and a 1 MiB cap;
 //! - tokens are never logged, and `Debug` of a [`Credential`] shows only its length.
 //!
+//! The threat model in [`manual::security`] lists each attack these defaults stop and the test
+//! that proves it.
+//!
 //! # Crypto backend
 //! Signatures are verified with aws-lc-rs, with each JWKS key parsed once per fetch into a ready
 //! verifier (no key parsing, no allocation per request). tollgate does not depend on
@@ -98,13 +101,19 @@ pub mod credential;
 pub mod dev;
 mod error;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guard;
 pub mod jwks;
 pub mod jwt;
 mod layer;
+pub mod manual;
 mod multi;
 pub mod okta;
 mod principal;
+#[cfg(test)]
+mod proptests;
 mod provider;
 
 #[cfg(feature = "axum")]

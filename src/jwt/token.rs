@@ -26,20 +26,6 @@ pub(crate) struct UnverifiedToken<'a> {
     pub(crate) claims: Map<String, Value>,
 }
 
-/// The protected header. Only what verification needs is read; `jku`, `x5u`, `jwk` and `x5c`
-/// are deliberately not fields, so they can never be followed or trusted.
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    /// Present at all means the token relies on an extension tollgate does not implement.
-    #[serde(default)]
-    crit: Option<de::IgnoredAny>,
-}
-
 /// Splits and decodes `token`, checking the header against `allowed` algorithms.
 pub(crate) fn parse<'a>(
     token: &'a str,
@@ -58,13 +44,24 @@ pub(crate) fn parse<'a>(
     let header_json = URL_SAFE_NO_PAD
         .decode(header_b64)
         .map_err(|_| Reason::Malformed)?;
-    let header: Header = serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
-    if header.crit.is_some() {
+    // Unique member names in the header too (RFC 7515 §4), and the same depth limit as claims.
+    let StrictObject(mut header) =
+        serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
+    // `crit` present at all, even as `null`, means the token relies on an extension tollgate
+    // does not implement (RFC 7515 §4.1.11).
+    if header.contains_key("crit") {
         return Err(Reason::UnsupportedCritical);
     }
-    let alg = Algorithm::from_jose(&header.alg)
+    // Only what verification needs is read: `jku`, `x5u`, `jwk` and `x5c` are never looked at,
+    // so they can never be followed or trusted.
+    let Some(Value::String(alg)) = header.get("alg") else {
+        return Err(Reason::Malformed);
+    };
+    let alg = Algorithm::from_jose(alg)
         .filter(|alg| allowed.contains(alg))
         .ok_or(Reason::AlgorithmNotAllowed)?;
+    let kid = optional_string(&mut header, "kid")?;
+    let typ = optional_string(&mut header, "typ")?;
 
     let signature = URL_SAFE_NO_PAD
         .decode(signature_b64)
@@ -78,8 +75,8 @@ pub(crate) fn parse<'a>(
     let signing_input_len = header_b64.len() + 1 + payload_b64.len();
     Ok(UnverifiedToken {
         alg,
-        kid: header.kid,
-        typ: header.typ,
+        kid,
+        typ,
         signing_input: token
             .as_bytes()
             .get(..signing_input_len)
@@ -87,6 +84,15 @@ pub(crate) fn parse<'a>(
         signature,
         claims,
     })
+}
+
+/// A header member that, when present and not `null`, must be a string.
+fn optional_string(header: &mut Map<String, Value>, name: &str) -> Result<Option<String>, Reason> {
+    match header.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(Reason::Malformed),
+    }
 }
 
 /// A JSON object whose top-level keys are unique. Two `exp` or two `iss` members would let a
@@ -360,6 +366,18 @@ mod tests {
             format!("{}.{good_p}.c2ln", b64("not json")),
             format!("{}.{good_p}.c2ln", b64(r#"{"alg":1}"#)),
             format!("{}.{good_p}.c2ln", b64(r#"{"alg":"RS256","alg":"ES256"}"#)),
+            format!(
+                "{}.{good_p}.c2ln",
+                b64(r#"{"alg":"RS256","typ":"a","typ":"b"}"#)
+            ),
+            format!(
+                "{}.{good_p}.c2ln",
+                b64(&format!(
+                    r#"{{"alg":"RS256","x":{}1{}}}"#,
+                    "[".repeat(200),
+                    "]".repeat(200)
+                ))
+            ),
             format!("{good_h}.{}.c2ln", b64("[1,2]")),
             format!("{good_h}.{}.c2ln", b64("\"str\"")),
             format!("{good_h}.{}.c2ln", b64(r#"{"exp":1,"exp":2}"#)),
@@ -388,6 +406,8 @@ mod tests {
         let t = token(r#"{"alg":"RS256","crit":["exp"],"exp":1}"#, "{}");
         assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
         let t = token(r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#, "{}");
+        assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
+        let t = token(r#"{"alg":"RS256","crit":null}"#, "{}");
         assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
     }
 

@@ -334,7 +334,8 @@ where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let claims = principal.claims_as::<T>().map_err(|e| {
-        tracing::debug!(target: "tollgate::auth", error = %e, "claims do not fit the application's type");
+        let error = crate::principal::redacted_claims_error(&e);
+        tracing::debug!(target: "tollgate::auth", %error, "claims do not fit the application's type");
         AuthError::invalid_token(Reason::ClaimsShape)
     })?;
     extensions.insert(Claims(claims));
