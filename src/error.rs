@@ -278,15 +278,25 @@ impl AuthError {
         ) {
             return None;
         }
-        let mut value = format!("Bearer realm=\"{realm}\"");
-        if let Some(code) = self.kind.error_code() {
+        let code = self.kind.error_code();
+        let description = self.kind.description();
+        let scope = self.scope.as_deref();
+        let capacity = 16
+            + realm.len()
+            + code.map_or(0, |c| 40 + c.len() + description.len())
+            + scope.map_or(0, |s| 10 + s.len());
+        let mut value = String::with_capacity(capacity);
+        value.push_str("Bearer realm=\"");
+        value.push_str(realm);
+        value.push('"');
+        if let Some(code) = code {
             value.push_str(", error=\"");
             value.push_str(code);
             value.push_str("\", error_description=\"");
-            value.push_str(self.kind.description());
+            value.push_str(description);
             value.push('"');
         }
-        if let Some(scope) = &self.scope {
+        if let Some(scope) = scope {
             value.push_str(", scope=\"");
             value.push_str(scope);
             value.push('"');

@@ -1,6 +1,7 @@
 //! Turning an [`AuthError`] into an HTTP response, or a gRPC-shaped one.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
@@ -136,20 +137,13 @@ pub fn default_response(error: &AuthError, context: &RejectionContext<'_>) -> Re
             context.request_headers(),
         );
     }
-    let kind = error.kind();
-    let code = kind.error_code().unwrap_or(match kind {
-        AuthErrorKind::Unavailable => "temporarily_unavailable",
-        AuthErrorKind::Forbidden => "forbidden",
-        _ => "unauthorized",
-    });
-    let body = serde_json::json!({ "error": code, "error_description": kind.description() });
-    let mut response = Response::new(Bytes::from(body.to_string()));
+    let mut response = Response::new(json_body(error.kind()));
     *response.status_mut() = error.status();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(challenge) = error.www_authenticate(context.realm()) {
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
+        if let Ok(value) = HeaderValue::try_from(challenge) {
             headers.insert(WWW_AUTHENTICATE, value);
         }
     }
@@ -161,6 +155,35 @@ pub fn default_response(error: &AuthError, context: &RejectionContext<'_>) -> Re
 
 /// A gRPC trailers-only response: status and message in the headers, no body. Its
 /// `content-type` is `application/grpc`, or the request's own for gRPC-Web.
+/// The JSON body for `kind`: `{"error": code, "error_description": description}`. Each body is
+/// built once and then served as a static byte string, so a flood of rejections costs no JSON
+/// serialization.
+fn json_body(kind: AuthErrorKind) -> Bytes {
+    const KINDS: [AuthErrorKind; 7] = [
+        AuthErrorKind::MissingCredential,
+        AuthErrorKind::InvalidRequest,
+        AuthErrorKind::InvalidToken,
+        AuthErrorKind::ExpiredToken,
+        AuthErrorKind::InsufficientScope,
+        AuthErrorKind::Forbidden,
+        AuthErrorKind::Unavailable,
+    ];
+    fn render(kind: AuthErrorKind) -> String {
+        let code = kind.error_code().unwrap_or(match kind {
+            AuthErrorKind::Unavailable => "temporarily_unavailable",
+            AuthErrorKind::Forbidden => "forbidden",
+            _ => "unauthorized",
+        });
+        serde_json::json!({ "error": code, "error_description": kind.description() }).to_string()
+    }
+    static BODIES: OnceLock<Vec<(AuthErrorKind, String)>> = OnceLock::new();
+    let bodies = BODIES.get_or_init(|| KINDS.iter().map(|&k| (k, render(k))).collect());
+    match bodies.iter().find(|(k, _)| *k == kind) {
+        Some((_, body)) => Bytes::from_static(body.as_bytes()),
+        None => Bytes::from(render(kind)),
+    }
+}
+
 pub(crate) fn grpc_response(
     code: u8,
     message: &str,
