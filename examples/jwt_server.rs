@@ -11,8 +11,6 @@
 
 mod common;
 
-use tollgate::jwt::{Algorithm, JwtProvider};
-
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -21,37 +19,10 @@ async fn main() {
     }
 }
 
-fn required(name: &str, example: &str) -> Result<String, String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
-        _ => Err(format!("{name} is not set; for example {name}={example}")),
-    }
-}
-
-fn list(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
-}
-
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
-    let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
-    let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
     let addr = common::addr_from_env()?;
-
-    let mut builder = JwtProvider::builder(issuer).audiences(list(&audiences));
-    if let Ok(url) = std::env::var("TOLLGATE_JWKS_URL") {
-        if !url.trim().is_empty() {
-            builder = builder.jwks_url(url.trim());
-        }
-    }
-    if let Ok(raw) = std::env::var("TOLLGATE_ALGORITHMS") {
-        let algorithms = list(&raw)
-            .map(str::parse::<Algorithm>)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("TOLLGATE_ALGORITHMS: {e}"))?;
-        builder = builder.algorithms(algorithms);
-    }
-    let provider = builder.build().await?;
+    let provider = common::provider_from_env().await?;
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await

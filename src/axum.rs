@@ -5,10 +5,13 @@
 //! - [`Claims<T>`]: the claims as the application's type (stored by
 //!   [`claims::<T>()`](crate::AuthLayerBuilder::claims), or deserialized on demand).
 //! - [`Auth<T>`]: both at once.
+//! - [`Authorized<G>`]: the principal, once the [`Guard`] `G` let it through: a handler-level
+//!   check, for when a per-route [`GuardLayer`](crate::GuardLayer) does not fit.
 //!
 //! A handler that extracts these behind no [`AuthLayer`](crate::AuthLayer) answers 500 and logs
 //! an error on target `tollgate::rejection`: that is a wiring mistake, not the client's fault,
-//! and it must not pass silently as "anonymous".
+//! and it must not pass silently as "anonymous". Every other rejection ([`AuthRejection`]) is
+//! built by the layer's [`ErrorResponder`](crate::ErrorResponder).
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
@@ -31,8 +34,14 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use std::marker::PhantomData;
+
 use crate::error::{AuthError, Reason};
-use crate::layer::{default_response, Anonymous, DEFAULT_REALM};
+use crate::guard::{authorize, Guard, Refusal};
+use crate::layer::{
+    default_response, missing_layer_response, respond_to, Anonymous, RejectionContext,
+    DEFAULT_REALM,
+};
 use crate::principal::{Claims, Principal};
 
 const TARGET: &str = "tollgate::rejection";
@@ -46,41 +55,68 @@ pub struct Auth<T> {
     pub claims: T,
 }
 
-/// Why an extractor could not produce its value.
+/// Why a tollgate extractor could not produce its value, with the response the client gets.
+///
+/// The response comes from the [`ErrorResponder`](crate::ErrorResponder) of the
+/// [`AuthLayer`](crate::AuthLayer) the request passed, so a custom responder (and gRPC shaping)
+/// applies to extractor rejections too.
 #[derive(Debug)]
-#[non_exhaustive]
-pub enum AuthRejection {
-    /// The request is not authenticated (anonymous through an optional layer), or its claims
-    /// do not fit the requested type.
-    Unauthenticated(AuthError),
-    /// No [`AuthLayer`](crate::AuthLayer) ran before this extractor.
-    MissingLayer,
+pub struct AuthRejection {
+    refusal: Box<Refusal>,
+}
+
+impl AuthRejection {
+    fn new(parts: &Parts, error: AuthError) -> Self {
+        let response = respond_to(&parts.extensions, &parts.headers, &error);
+        Self {
+            refusal: Box::new(Refusal {
+                error: Some(error),
+                response,
+            }),
+        }
+    }
+
+    fn missing_layer(parts: &Parts) -> Self {
+        tracing::error!(
+            target: TARGET,
+            "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of this route"
+        );
+        Self {
+            refusal: Box::new(Refusal {
+                error: None,
+                response: missing_layer_response(&parts.headers, MISSING_LAYER),
+            }),
+        }
+    }
+
+    /// Why the request was refused: 401 for an anonymous request (through an
+    /// [optional](crate::AuthLayerBuilder::optional) layer) or claims that do not fit the
+    /// requested type, 403 for a guard's denial. `None` when no `AuthLayer` ran before the
+    /// extractor: a wiring mistake, answered with 500 and logged at error level.
+    pub fn error(&self) -> Option<&AuthError> {
+        self.refusal.error.as_ref()
+    }
+
+    /// The status the client gets.
+    pub fn status(&self) -> http::StatusCode {
+        self.refusal.response.status()
+    }
 }
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
-        match self {
-            Self::Unauthenticated(error) => error.into_response(),
-            Self::MissingLayer => {
-                tracing::error!(
-                    target: TARGET,
-                    "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of this route"
-                );
-                (
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of this route?",
-                )
-                    .into_response()
-            }
-        }
+        self.refusal.response.map(axum_core::body::Body::from)
     }
 }
+
+const MISSING_LAYER: &str = "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of this route?";
 
 /// Uses [`DEFAULT_REALM`]; to answer with another realm, build the response with
 /// [`default_response`](crate::default_response).
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
-        default_response(&self, DEFAULT_REALM).map(axum_core::body::Body::from)
+        default_response(&self, &RejectionContext::new(DEFAULT_REALM))
+            .map(axum_core::body::Body::from)
     }
 }
 
@@ -90,12 +126,12 @@ fn principal(parts: &Parts) -> Result<Option<Principal>, AuthRejection> {
     } else if parts.extensions.get::<Anonymous>().is_some() {
         Ok(None)
     } else {
-        Err(AuthRejection::MissingLayer)
+        Err(AuthRejection::missing_layer(parts))
     }
 }
 
-fn required<T>(value: Option<T>) -> Result<T, AuthRejection> {
-    value.ok_or_else(|| AuthRejection::Unauthenticated(AuthError::missing()))
+fn required<T>(parts: &Parts, value: Option<T>) -> Result<T, AuthRejection> {
+    value.ok_or_else(|| AuthRejection::new(parts, AuthError::missing()))
 }
 
 // Each required extractor is its optional form plus "anonymous is 401".
@@ -112,7 +148,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
+        let value = <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?;
+        required(parts, value)
     }
 }
 
@@ -131,8 +168,9 @@ where
             claims.clone()
         } else {
             principal.claims_as::<T>().map_err(|e| {
-                tracing::debug!(target: TARGET, error = %e, "claims do not fit the requested type");
-                AuthRejection::Unauthenticated(AuthError::invalid_token(Reason::ClaimsShape))
+                let error = crate::principal::redacted_claims_error(&e);
+                tracing::debug!(target: TARGET, %error, "claims do not fit the requested type");
+                AuthRejection::new(parts, AuthError::invalid_token(Reason::ClaimsShape))
             })?
         };
         Ok(Some(Auth { principal, claims }))
@@ -147,7 +185,8 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
+        let value = <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?;
+        required(parts, value)
     }
 }
 
@@ -176,6 +215,95 @@ where
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        required(<Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?)
+        let value = <Self as OptionalFromRequestParts<S>>::from_request_parts(parts, state).await?;
+        required(parts, value)
+    }
+}
+
+/// The [`Principal`], once the [`Guard`] `G` allowed it: a handler-level authorization check.
+///
+/// `G` is a type implementing [`Guard`] and [`Default`], typically a unit struct naming the
+/// rule, so the requirement is part of the handler's signature. A denial is answered exactly as
+/// a [`GuardLayer`](crate::GuardLayer) would answer it, with the `AuthLayer`'s responder: 403
+/// (`insufficient_scope` for a scope guard), 401 for an anonymous request, 500 when no
+/// `AuthLayer` ran.
+///
+/// ```
+/// use axum::{routing::delete, Router};
+/// use tollgate::guard::{self, Denied, Guard};
+/// use tollgate::{Authorized, Principal};
+///
+/// #[derive(Default)]
+/// struct Admin;
+///
+/// impl Guard for Admin {
+///     fn check(&self, principal: &Principal) -> Result<(), Denied> {
+///         guard::any_of((guard::scope("admin"), guard::group("operators"))).check(principal)
+///     }
+/// }
+///
+/// async fn purge(admin: Authorized<Admin>) -> String {
+///     format!("purged by {:?}", admin.subject())
+/// }
+/// # let _: Router = Router::new().route("/cache", delete(purge));
+/// ```
+pub struct Authorized<G> {
+    principal: Principal,
+    guard: PhantomData<fn() -> G>,
+}
+
+impl<G> Authorized<G> {
+    /// The authorized principal.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// Consumes `self`, returning the principal.
+    pub fn into_principal(self) -> Principal {
+        self.principal
+    }
+}
+
+impl<G> std::ops::Deref for Authorized<G> {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl<G> Clone for Authorized<G> {
+    fn clone(&self) -> Self {
+        Self {
+            principal: self.principal.clone(),
+            guard: PhantomData,
+        }
+    }
+}
+
+impl<G> std::fmt::Debug for Authorized<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorized")
+            .field("guard", &std::any::type_name::<G>())
+            .field("principal", &self.principal)
+            .finish()
+    }
+}
+
+impl<S, G> FromRequestParts<S> for Authorized<G>
+where
+    S: Send + Sync,
+    G: Guard + Default,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        match authorize(&G::default(), &parts.extensions, &parts.headers) {
+            Ok(principal) => Ok(Self {
+                principal: principal.clone(),
+                guard: PhantomData,
+            }),
+            Err(refusal) => Err(AuthRejection { refusal }),
+        }
     }
 }

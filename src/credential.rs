@@ -6,6 +6,12 @@
 //! or (explicitly, since URLs end up in logs) a query parameter can be configured instead or in
 //! addition; a request that presents a token in more than one place is rejected, as RFC 6750 §2
 //! requires.
+//!
+//! API keys have their own sources, [`CredentialSource::ApiKeyHeader`] (e.g. `x-api-key`) and
+//! [`CredentialSource::AuthorizationApiKey`] (`Authorization: ApiKey <key>`); what they read is a
+//! credential of [kind](Credential::kind) [`CredentialKind::ApiKey`], so a provider (or
+//! [`Providers`](crate::Providers)) can tell it from a bearer token. The same rules apply: one
+//! credential per request, the size limit, and the `b64token` character set.
 
 use std::fmt;
 
@@ -31,6 +37,12 @@ pub enum CredentialSource {
     /// A query-string parameter. RFC 6750 §2.3 discourages it: URLs are logged by proxies and
     /// servers, and so would the token be. Only read when configured.
     Query(String),
+    /// A header whose whole value is an API key, e.g. `x-api-key`. Reads a
+    /// [`CredentialKind::ApiKey`] credential.
+    ApiKeyHeader(HeaderName),
+    /// `Authorization: ApiKey <key>` (scheme matched case-insensitively). Reads a
+    /// [`CredentialKind::ApiKey`] credential.
+    AuthorizationApiKey,
 }
 
 impl CredentialSource {
@@ -40,8 +52,27 @@ impl CredentialSource {
             Self::Header(_) => "header",
             Self::Cookie(_) => "cookie",
             Self::Query(_) => "query",
+            Self::ApiKeyHeader(_) => "api-key-header",
+            Self::AuthorizationApiKey => "authorization-api-key",
         }
     }
+
+    fn kind(&self) -> CredentialKind {
+        match self {
+            Self::ApiKeyHeader(_) | Self::AuthorizationApiKey => CredentialKind::ApiKey,
+            _ => CredentialKind::Bearer,
+        }
+    }
+}
+
+/// What a credential is, decided by where it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CredentialKind {
+    /// A bearer token (usually a JWT).
+    Bearer,
+    /// An API key.
+    ApiKey,
 }
 
 /// A credential read from a request. Its `Debug` output never shows the secret.
@@ -49,6 +80,7 @@ impl CredentialSource {
 pub struct Credential {
     token: Box<str>,
     source: &'static str,
+    kind: CredentialKind,
 }
 
 impl Credential {
@@ -57,6 +89,16 @@ impl Credential {
         Self {
             token: token.into(),
             source: "code",
+            kind: CredentialKind::Bearer,
+        }
+    }
+
+    /// An API key credential (for tests and custom extraction).
+    pub fn api_key(key: impl Into<Box<str>>) -> Self {
+        Self {
+            token: key.into(),
+            source: "code",
+            kind: CredentialKind::ApiKey,
         }
     }
 
@@ -65,9 +107,15 @@ impl Credential {
         &self.token
     }
 
-    /// Where the credential came from: `authorization`, `header`, `cookie`, `query` or `code`.
+    /// Where the credential came from: `authorization`, `header`, `cookie`, `query`,
+    /// `api-key-header`, `authorization-api-key` or `code`.
     pub fn source(&self) -> &'static str {
         self.source
+    }
+
+    /// Whether it is a bearer token or an API key.
+    pub fn kind(&self) -> CredentialKind {
+        self.kind
     }
 }
 
@@ -75,6 +123,7 @@ impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credential")
             .field("source", &self.source)
+            .field("kind", &self.kind)
             .field(
                 "token",
                 &format_args!("<redacted {} bytes>", self.token.len()),
@@ -109,6 +158,10 @@ impl Extractor {
                 CredentialSource::Header(name) => single_header(parts, name)?,
                 CredentialSource::Cookie(name) => cookie(parts, name)?,
                 CredentialSource::Query(name) => query(parts, name)?,
+                CredentialSource::ApiKeyHeader(name) => single_header(parts, name)?,
+                CredentialSource::AuthorizationApiKey => {
+                    scheme_from_authorization(parts, "apikey")?
+                }
             };
             let Some(token) = token else { continue };
             if found.is_some() {
@@ -123,6 +176,7 @@ impl Extractor {
             found = Some(Credential {
                 token: token.into(),
                 source: source.describe(),
+                kind: source.kind(),
             });
         }
         Ok(found)
@@ -139,13 +193,21 @@ fn is_b64token(token: &[u8]) -> bool {
 }
 
 fn bearer_from_authorization(parts: &Parts) -> Result<Option<&str>, AuthError> {
+    scheme_from_authorization(parts, "bearer")
+}
+
+/// The credential of `Authorization: <scheme> <credential>`, if the scheme is `scheme`.
+fn scheme_from_authorization<'a>(
+    parts: &'a Parts,
+    scheme_wanted: &str,
+) -> Result<Option<&'a str>, AuthError> {
     let Some(value) = single_header(parts, &AUTHORIZATION)? else {
         return Ok(None);
     };
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        // Another scheme (Basic, ApiKey…) is not a bearer credential: the request carries no
-        // token for this layer.
+    if !scheme.eq_ignore_ascii_case(scheme_wanted) {
+        // Another scheme (Basic, ApiKey…) is not this source's credential: the request carries
+        // none here.
         return Ok(None);
     }
     let token = rest.trim_start_matches(' ');
@@ -301,6 +363,54 @@ mod tests {
         );
         // The default extractor never reads the query string.
         let b = http::Request::get("/p?access_token=q.u.e");
+        assert_eq!(extract(&Extractor::default(), b), Ok(None));
+    }
+
+    #[test]
+    fn api_key_sources_read_api_key_credentials() {
+        let ex = Extractor {
+            sources: vec![
+                CredentialSource::AuthorizationBearer,
+                CredentialSource::ApiKeyHeader(HeaderName::from_static("x-api-key")),
+                CredentialSource::AuthorizationApiKey,
+            ],
+            ..Extractor::default()
+        };
+        let kind = |b: http::request::Builder| {
+            ex.extract(&parts(b))
+                .map(|c| c.map(|c| (c.token().to_owned(), c.kind())))
+        };
+        let b = http::Request::get("/").header("x-api-key", "tgk_abc");
+        assert_eq!(
+            kind(b),
+            Ok(Some(("tgk_abc".into(), CredentialKind::ApiKey)))
+        );
+        for scheme in ["ApiKey", "apikey", "APIKEY"] {
+            let b = http::Request::get("/").header("authorization", format!("{scheme} tgk_abc"));
+            assert_eq!(
+                kind(b),
+                Ok(Some(("tgk_abc".into(), CredentialKind::ApiKey)))
+            );
+        }
+        let b = http::Request::get("/").header("authorization", "Bearer a.b.c");
+        assert_eq!(kind(b), Ok(Some(("a.b.c".into(), CredentialKind::Bearer))));
+        // A key and a token at once is two credentials.
+        let b = http::Request::get("/")
+            .header("authorization", "Bearer a.b.c")
+            .header("x-api-key", "tgk_abc");
+        assert_eq!(
+            kind(b).err().map(|e| e.reason()),
+            Some(Reason::DuplicateCredential)
+        );
+        let b = http::Request::get("/").header("authorization", "ApiKey");
+        assert_eq!(
+            kind(b).err().map(|e| e.reason()),
+            Some(Reason::MalformedCredential)
+        );
+        // The default extractor reads neither API-key source.
+        let b = http::Request::get("/").header("x-api-key", "tgk_abc");
+        assert_eq!(extract(&Extractor::default(), b), Ok(None));
+        let b = http::Request::get("/").header("authorization", "ApiKey tgk_abc");
         assert_eq!(extract(&Extractor::default(), b), Ok(None));
     }
 

@@ -56,6 +56,10 @@ pub enum AuthErrorKind {
     /// The principal is authenticated but lacks a required scope. 403,
     /// `error="insufficient_scope"`.
     InsufficientScope,
+    /// The principal is authenticated but a [guard](crate::guard) denied it for a reason other
+    /// than scope (group, role, claim). 403 without a `WWW-Authenticate` challenge: RFC 6750
+    /// defines none for this case, and a new token would not help.
+    Forbidden,
     /// The identity provider's keys cannot be loaded and none are cached, so no token can be
     /// checked. 503 with `Retry-After`; the client is not at fault.
     Unavailable,
@@ -69,15 +73,29 @@ impl AuthErrorKind {
             | Self::InvalidRequest
             | Self::InvalidToken
             | Self::ExpiredToken => StatusCode::UNAUTHORIZED,
-            Self::InsufficientScope => StatusCode::FORBIDDEN,
+            Self::InsufficientScope | Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The gRPC status code a gRPC request is answered with: 16 (`UNAUTHENTICATED`) for the
+    /// 401 kinds, 7 (`PERMISSION_DENIED`) for the 403 kinds, 14 (`UNAVAILABLE`) for 503, as
+    /// gRPC's status-code guide and tonic's `Code` documentation assign them.
+    pub fn grpc_code(self) -> u8 {
+        match self {
+            Self::MissingCredential
+            | Self::InvalidRequest
+            | Self::InvalidToken
+            | Self::ExpiredToken => 16,
+            Self::InsufficientScope | Self::Forbidden => 7,
+            Self::Unavailable => 14,
         }
     }
 
     /// The RFC 6750 error code, if this kind has one.
     pub fn error_code(self) -> Option<&'static str> {
         match self {
-            Self::MissingCredential | Self::Unavailable => None,
+            Self::MissingCredential | Self::Forbidden | Self::Unavailable => None,
             Self::InvalidRequest => Some("invalid_request"),
             Self::InvalidToken | Self::ExpiredToken => Some("invalid_token"),
             Self::InsufficientScope => Some("insufficient_scope"),
@@ -92,6 +110,7 @@ impl AuthErrorKind {
             Self::InvalidToken => "The access token is invalid",
             Self::ExpiredToken => "The access token has expired",
             Self::InsufficientScope => "The access token lacks a required scope",
+            Self::Forbidden => "Access to this resource is denied",
             Self::Unavailable => "Authentication is temporarily unavailable",
         }
     }
@@ -138,8 +157,22 @@ pub enum Reason {
     ClaimsShape,
     /// The principal lacks a required scope.
     MissingScope,
+    /// A guard denied the principal (group, role, claim or a custom check).
+    Denied,
     /// The JWKS could not be loaded and no keys are cached.
     KeysUnavailable,
+    /// The token is of the wrong type: its header `typ` is not `at+jwt` where RFC 9068 access
+    /// tokens are required, or its `token_use` (Cognito) is not an accepted one.
+    WrongTokenType,
+    /// The token was issued to an OAuth client that is not accepted (Okta's `cid`).
+    WrongClient,
+    /// The token's (unverified) `iss` names no configured provider; nothing was fetched.
+    UnknownIssuer,
+    /// No configured API key matches.
+    UnknownApiKey,
+    /// The credential is of a kind this provider does not take (e.g. a bearer token given to
+    /// the API-key provider).
+    UnsupportedCredential,
 }
 
 /// A per-request authentication failure.
@@ -203,6 +236,12 @@ impl AuthError {
         }
     }
 
+    /// A 403 for an authenticated principal that a guard denied for a reason other than scope;
+    /// it carries no `WWW-Authenticate` challenge.
+    pub fn forbidden() -> Self {
+        Self::new(AuthErrorKind::Forbidden, Reason::Denied)
+    }
+
     /// What the client is told.
     pub fn kind(&self) -> AuthErrorKind {
         self.kind
@@ -230,20 +269,34 @@ impl AuthError {
 
     /// The RFC 6750 `WWW-Authenticate` value for this error, with the given realm.
     ///
-    /// `None` for [`AuthErrorKind::Unavailable`], which is not a challenge.
+    /// `None` for [`AuthErrorKind::Unavailable`] and [`AuthErrorKind::Forbidden`], which are
+    /// not challenges.
     pub fn www_authenticate(&self, realm: &str) -> Option<String> {
-        if self.kind == AuthErrorKind::Unavailable {
+        if matches!(
+            self.kind,
+            AuthErrorKind::Unavailable | AuthErrorKind::Forbidden
+        ) {
             return None;
         }
-        let mut value = format!("Bearer realm=\"{realm}\"");
-        if let Some(code) = self.kind.error_code() {
+        let code = self.kind.error_code();
+        let description = self.kind.description();
+        let scope = self.scope.as_deref();
+        let capacity = 16
+            + realm.len()
+            + code.map_or(0, |c| 40 + c.len() + description.len())
+            + scope.map_or(0, |s| 10 + s.len());
+        let mut value = String::with_capacity(capacity);
+        value.push_str("Bearer realm=\"");
+        value.push_str(realm);
+        value.push('"');
+        if let Some(code) = code {
             value.push_str(", error=\"");
             value.push_str(code);
             value.push_str("\", error_description=\"");
-            value.push_str(self.kind.description());
+            value.push_str(description);
             value.push('"');
         }
-        if let Some(scope) = &self.scope {
+        if let Some(scope) = scope {
             value.push_str(", scope=\"");
             value.push_str(scope);
             value.push('"');
@@ -311,6 +364,10 @@ mod tests {
         assert!(e
             .www_authenticate("api")
             .is_some_and(|v| v.ends_with(", scope=\"admin write\"")));
+
+        let e = AuthError::forbidden();
+        assert_eq!(e.status(), StatusCode::FORBIDDEN);
+        assert_eq!(e.www_authenticate("api"), None);
 
         let e = AuthError::unavailable(Duration::from_secs(5));
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);

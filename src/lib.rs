@@ -27,13 +27,30 @@
 //! }
 //! ```
 //!
+//! # Providers
+//! - [`jwt::JwtProvider`]: any OIDC/JWKS issuer (optionally requiring RFC 9068 `at+jwt`);
+//! - presets over it that encode each IdP's claim layout: [`cognito::Cognito`] (`token_use`,
+//!   `client_id` vs `aud`, `cognito:groups`), [`auth0::Auth0`] (trailing-slash issuer,
+//!   `permissions`), [`okta::Okta`] (`scp`, `cid`, a groups claim);
+//! - [`ApiKeys`]: hashed API keys for machine clients, from `x-api-key` or
+//!   `Authorization: ApiKey`;
+//! - [`Providers`]: several of them behind one layer, routed by the token's `iss` or the
+//!   credential's kind.
+//!
+//! Per-route authorization is separate: a [`guard`] (scopes, groups, roles, claims, closures,
+//! combinators) checks the stored principal, as a [`GuardLayer`] behind the `AuthLayer` (in
+//! axum, with `route_layer`) or as the [`Authorized<G>`](crate::Authorized) extractor.
+//!
 //! # Responses
 //! A rejected request never reaches the inner service. It gets 401 with
 //! `WWW-Authenticate: Bearer realm="api"` (plus `error="invalid_request"` or
 //! `error="invalid_token"` when a credential was presented, RFC 6750 §3), 403 with
-//! `error="insufficient_scope"` for a missing scope, or 503 with `Retry-After` when the
-//! issuer's keys cannot be loaded and none are cached. The body is a short JSON object; the
-//! internal [`Reason`] goes only to `tracing` (target `tollgate::auth`).
+//! `error="insufficient_scope"` when a scope guard denies (a plain 403 for other guards), or 503
+//! with `Retry-After` when the issuer's keys cannot be loaded and none are cached. The body is a
+//! short JSON object; the internal [`Reason`] goes only to `tracing` (target `tollgate::auth`).
+//! gRPC calls (`content-type: application/grpc*`) get the same outcomes as gRPC statuses on
+//! HTTP 200 (16 `UNAUTHENTICATED`, 7 `PERMISSION_DENIED`, 14 `UNAVAILABLE`), so tonic clients
+//! see a proper `Status`. An [`ErrorResponder`] replaces these responses for every framework.
 //!
 //! # Security defaults
 //! - asymmetric algorithms only; `alg: none` and HMAC cannot be configured, so a public key can
@@ -49,6 +66,9 @@
 //!   [`jwt::JwtProviderBuilder::dangerous_allow_http`]), with timeouts and a 1 MiB cap;
 //! - tokens are never logged, and `Debug` of a [`Credential`] shows only its length.
 //!
+//! The threat model in [`manual::security`] lists each attack these defaults stop and the test
+//! that proves it.
+//!
 //! # Crypto backend
 //! Signatures are verified with aws-lc-rs, with each JWKS key parsed once per fetch into a ready
 //! verifier (no key parsing, no allocation per request). tollgate does not depend on
@@ -57,7 +77,7 @@
 //!
 //! # Features
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
-//!   `Option<…>` forms.
+//!   `Option<…>` forms; [`Authorized<G>`](crate::Authorized) for a guard in the handler.
 //! - `dev-issuer`: [`dev::DevIssuer`], an embedded development issuer for examples and tests.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -70,28 +90,43 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod api_key;
+pub mod auth0;
 #[cfg(feature = "axum")]
 mod axum;
 pub mod clock;
+pub mod cognito;
 pub mod credential;
 #[cfg(feature = "dev-issuer")]
 pub mod dev;
 mod error;
 mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod guard;
 pub mod jwks;
 pub mod jwt;
 mod layer;
+pub mod manual;
+mod multi;
+pub mod okta;
 mod principal;
+#[cfg(test)]
+mod proptests;
 mod provider;
 
 #[cfg(feature = "axum")]
-pub use crate::axum::{Auth, AuthRejection};
-pub use credential::{Credential, CredentialSource};
+pub use crate::axum::{Auth, AuthRejection, Authorized};
+pub use api_key::ApiKeys;
+pub use credential::{Credential, CredentialKind, CredentialSource};
 pub use error::{AuthError, AuthErrorKind, ConfigError, Reason};
+pub use guard::{Guard, GuardLayer};
 pub use layer::{
     default_response, Anonymous, AuthBody, AuthLayer, AuthLayerBuilder, AuthService,
-    ErrorResponder, ResponseFuture, DEFAULT_REALM,
+    ErrorResponder, RejectionContext, ResponseFuture, DEFAULT_REALM,
 };
+pub use multi::{Providers, ProvidersBuilder};
 pub use principal::{Claims, Principal, PrincipalBuilder};
 pub use provider::{BoxFuture, Provider};
 
@@ -107,6 +142,11 @@ mod send_sync {
         assert_send_sync::<crate::AuthError>();
         assert_send_sync::<crate::jwt::JwtProvider>();
         assert_send_sync::<crate::Credential>();
+        assert_send_sync::<crate::ApiKeys>();
+        assert_send_sync::<crate::Providers>();
+        assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
+        assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
+        assert_send_sync::<crate::RejectionContext<'static>>();
     }
 }
 

@@ -136,6 +136,31 @@ impl Principal {
     }
 }
 
+/// A [`Principal::claims_as`] error as it may be logged: serde's messages quote the offending
+/// value (`invalid type: string "alice@example.com", expected u64`), and claim values can be
+/// personal data or secrets. What is kept: the kind of mismatch and what the application's type
+/// expected.
+pub(crate) fn redacted_claims_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    // Names a field of the application's type, not data from the token.
+    if message.starts_with("missing field `") && message.matches('`').count() == 2 {
+        return message;
+    }
+    let (found, expected) = match message.rsplit_once(", expected ") {
+        Some((found, expected)) => (found, Some(expected)),
+        None => (message.as_str(), None),
+    };
+    let kind = found
+        .split([':', '`', '"'])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    match expected {
+        Some(expected) => format!("{kind} (value redacted), expected {expected}"),
+        None => format!("{kind} (value redacted)"),
+    }
+}
+
 /// Builds a [`Principal`]; see [`Principal::builder`].
 #[must_use]
 pub struct PrincipalBuilder {
@@ -278,6 +303,53 @@ impl<T> std::ops::Deref for Claims<T> {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn logged_claims_errors_never_quote_claim_values() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum Level {
+            Low,
+            High,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Typed {
+            n: u64,
+            level: Option<Level>,
+        }
+        let error = |claims: Value| {
+            let Value::Object(claims) = claims else {
+                unreachable!()
+            };
+            let principal = Principal::builder("p").claims(claims).build();
+            principal
+                .claims_as::<Typed>()
+                .err()
+                .map(|e| redacted_claims_error(&e))
+                .unwrap_or_default()
+        };
+        let secret = "secret\" \\ `value`, expected nothing";
+        for (claims, shown) in [
+            (
+                serde_json::json!({"n": secret}),
+                "invalid type (value redacted), expected u64",
+            ),
+            (
+                serde_json::json!({"n": -5}),
+                "invalid value (value redacted), expected u64",
+            ),
+            (
+                serde_json::json!({"n": 1, "level": secret}),
+                "unknown variant (value redacted), expected `Low` or `High`",
+            ),
+            (serde_json::json!({}), "missing field `n`"),
+        ] {
+            let logged = error(claims);
+            assert_eq!(logged, shown);
+            assert!(!logged.contains("secret"), "{logged}");
+        }
+    }
 
     #[test]
     fn claims_deserialize_into_user_types() {

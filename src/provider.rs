@@ -4,7 +4,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::credential::Credential;
+use crate::credential::{Credential, CredentialSource};
 use crate::error::AuthError;
 use crate::principal::Principal;
 
@@ -48,6 +48,17 @@ pub trait Provider: Send + Sync + 'static {
         let _ = credential;
         None
     }
+
+    /// Where an [`AuthLayer`](crate::AuthLayer) built for this provider reads credentials when
+    /// the layer is not told otherwise (with
+    /// [`AuthLayerBuilder::sources`](crate::AuthLayerBuilder::sources)).
+    ///
+    /// The default is `Authorization: Bearer` only; the API-key provider names its header and
+    /// `Authorization: ApiKey`, and [`Providers`](crate::Providers) names every source its
+    /// providers need.
+    fn default_sources(&self) -> Vec<CredentialSource> {
+        vec![CredentialSource::AuthorizationBearer]
+    }
 }
 
 impl<P: Provider + ?Sized> Provider for Arc<P> {
@@ -62,6 +73,10 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
         (**self).try_authenticate(credential)
     }
+
+    fn default_sources(&self) -> Vec<CredentialSource> {
+        (**self).default_sources()
+    }
 }
 
 impl<P: Provider + ?Sized> Provider for Box<P> {
@@ -75,5 +90,9 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
 
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
         (**self).try_authenticate(credential)
+    }
+
+    fn default_sources(&self) -> Vec<CredentialSource> {
+        (**self).default_sources()
     }
 }

@@ -1,17 +1,48 @@
-//! The routes shared by the `quickstart` and `jwt_server` examples.
+//! The routes every example serves, and configuration from the environment.
 
-use std::net::SocketAddr;
+mod env;
+
+#[allow(unused_imports)] // each example uses some of these
+pub(crate) use env::{addr_from_env, init_tracing, list, optional, provider_from_env, required};
 
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
-use tollgate::{AuthError, AuthLayer, Principal, Provider};
+use tollgate::guard::{any_of, group, scope, GuardLayer};
+use tollgate::{AuthLayer, Principal, Provider};
+
+/// Who may call `GET /admin`.
+#[derive(Clone, Copy)]
+#[allow(dead_code)] // each example uses one rule
+pub(crate) enum Admin {
+    /// Scope `admin` (403 `insufficient_scope` otherwise).
+    Scope,
+    /// Group `admin` (Cognito's `cognito:groups`).
+    Group,
+    /// Group `admin` or scope `admin` (a Cognito user, or an API key with scope `admin`).
+    GroupOrScope,
+}
 
 /// `GET /public` (no auth), `GET /me` (any valid token), `GET /admin` (scope `admin`).
+#[allow(dead_code)] // the preset examples call `app_with`
 pub(crate) fn app(provider: impl Provider) -> Router {
+    app_with(provider, Admin::Scope)
+}
+
+/// `GET /public` (no auth), `GET /me` (any valid credential), `GET /admin` (per `rule`).
+pub(crate) fn app_with(provider: impl Provider, rule: Admin) -> Router {
+    let admin = Router::new().route("/admin", get(admin));
+    let admin = match rule {
+        Admin::Scope => admin.route_layer(GuardLayer::new(scope("admin"))),
+        Admin::Group => admin.route_layer(GuardLayer::new(group("admin"))),
+        Admin::GroupOrScope => {
+            admin.route_layer(GuardLayer::new(any_of((group("admin"), scope("admin")))))
+        }
+    };
     let protected = Router::new()
         .route("/me", get(me))
-        .route("/admin", get(admin))
-        // `route_layer`: only matched routes are authenticated, so an unknown path stays 404.
+        .merge(admin)
+        // `route_layer`: only matched routes are authenticated (and guarded), so an unknown
+        // path stays 404. The AuthLayer is added last, so it runs before the guard.
         .route_layer(AuthLayer::new(provider));
     Router::new().route("/public", get(public)).merge(protected)
 }
@@ -24,28 +55,6 @@ async fn me(principal: Principal) -> Json<Principal> {
     Json(principal)
 }
 
-async fn admin(principal: Principal) -> Result<Json<Value>, AuthError> {
-    // A plain scope check; per-route guards will make this declarative.
-    if !principal.has_scope("admin") {
-        return Err(AuthError::insufficient_scope("admin"));
-    }
-    Ok(Json(
-        json!({ "message": "welcome, admin", "subject": principal.subject() }),
-    ))
-}
-
-/// The listen address from `ADDR`, default 127.0.0.1:3000.
-pub(crate) fn addr_from_env() -> Result<SocketAddr, String> {
-    let raw = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
-    raw.parse()
-        .map_err(|e| format!("ADDR `{raw}` is not a socket address like 127.0.0.1:3000: {e}"))
-}
-
-pub(crate) fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tollgate=debug"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+async fn admin(principal: Principal) -> Json<Value> {
+    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
 }

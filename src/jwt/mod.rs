@@ -49,7 +49,7 @@ use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 use verified::{Verified, VerifiedTokens};
 
-pub(crate) use token::{parse, ClaimPolicy};
+pub(crate) use token::{parse, AudienceRule, ClaimPolicy, Restrictions};
 
 /// A JWS signature algorithm tollgate verifies. Only asymmetric algorithms exist here: `none`
 /// and the HMAC family cannot be configured, so a public key can never be used as an HMAC
@@ -194,6 +194,7 @@ pub struct JwtProviderBuilder {
     token_cache: usize,
     allow_http: bool,
     claim_names: ClaimNames,
+    restrictions: Restrictions,
 }
 
 /// Which claims fill a principal's scopes, groups and roles.
@@ -382,6 +383,31 @@ impl JwtProviderBuilder {
         self
     }
 
+    /// Requires RFC 9068 JWT access tokens: the header's `typ` must be `at+jwt` (or
+    /// `application/at+jwt`, compared case-insensitively), so an ID token or any other JWT
+    /// from the same issuer, signed by the same keys and naming the same audience, is refused.
+    ///
+    /// Off by default, since many issuers (Auth0's default profile, Okta, Cognito) sign access
+    /// tokens with `typ: JWT`.
+    pub fn require_at_jwt(mut self) -> Self {
+        self.restrictions.require_at_jwt = true;
+        self
+    }
+
+    /// Cognito: `token_use` must be one of `uses`, and the accepted audiences are matched
+    /// against `client_id` in access tokens and `aud` in ID tokens.
+    pub(crate) fn cognito_token_use(mut self, uses: Vec<String>) -> Self {
+        self.restrictions.audience = AudienceRule::CognitoTokenUse;
+        self.restrictions.token_use = uses;
+        self
+    }
+
+    /// The string claim `claim` must name one of `clients` (Okta's `cid`).
+    pub(crate) fn allowed_clients(mut self, claim: &str, clients: Vec<String>) -> Self {
+        self.restrictions.client = Some((claim.into(), clients));
+        self
+    }
+
     /// Accepts plain-`http` issuer and JWKS URLs on non-loopback hosts.
     ///
     /// Danger: keys fetched without TLS can be swapped by anyone on the path, who can then sign
@@ -504,6 +530,7 @@ impl JwtProviderBuilder {
                     audiences: self.audiences,
                     leeway: self.leeway.as_secs(),
                     required: self.required,
+                    restrictions: self.restrictions,
                 },
                 claim_names: self.claim_names,
                 verified: (self.token_cache > 0)
@@ -611,7 +638,13 @@ impl JwtProvider {
             token_cache: DEFAULT_TOKEN_CACHE,
             allow_http: false,
             claim_names: ClaimNames::default(),
+            restrictions: Restrictions::default(),
         }
+    }
+
+    /// The issuer: the exact `iss` this provider accepts.
+    pub fn issuer(&self) -> &str {
+        &self.inner.policy.issuer
     }
 
     /// The JWKS URL in use (configured or discovered).
@@ -683,6 +716,9 @@ impl Inner {
             Lookup::UnknownKid => return Err(Miss::UnknownKey),
             Lookup::NoMatch => return Err(reject(Reason::NoMatchingKey)),
         };
+        self.policy
+            .check_type(parsed.typ.as_deref())
+            .map_err(reject)?;
         let checked = self.policy.check(&parsed.claims, now).map_err(reject)?;
         let subject = parsed
             .claims

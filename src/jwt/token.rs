@@ -18,22 +18,12 @@ use crate::error::Reason;
 pub(crate) struct UnverifiedToken<'a> {
     pub(crate) alg: Algorithm,
     pub(crate) kid: Option<String>,
+    /// The header's `typ`, read only to enforce RFC 9068's `at+jwt` when configured.
+    pub(crate) typ: Option<String>,
     /// `BASE64URL(header) "." BASE64URL(payload)`, the bytes the signature covers.
     pub(crate) signing_input: &'a [u8],
     pub(crate) signature: Vec<u8>,
     pub(crate) claims: Map<String, Value>,
-}
-
-/// The protected header. Only what verification needs is read; `jku`, `x5u`, `jwk` and `x5c`
-/// are deliberately not fields, so they can never be followed or trusted.
-#[derive(Deserialize)]
-struct Header {
-    alg: String,
-    #[serde(default)]
-    kid: Option<String>,
-    /// Present at all means the token relies on an extension tollgate does not implement.
-    #[serde(default)]
-    crit: Option<de::IgnoredAny>,
 }
 
 /// Splits and decodes `token`, checking the header against `allowed` algorithms.
@@ -54,13 +44,24 @@ pub(crate) fn parse<'a>(
     let header_json = URL_SAFE_NO_PAD
         .decode(header_b64)
         .map_err(|_| Reason::Malformed)?;
-    let header: Header = serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
-    if header.crit.is_some() {
+    // Unique member names in the header too (RFC 7515 §4), and the same depth limit as claims.
+    let StrictObject(mut header) =
+        serde_json::from_slice(&header_json).map_err(|_| Reason::Malformed)?;
+    // `crit` present at all, even as `null`, means the token relies on an extension tollgate
+    // does not implement (RFC 7515 §4.1.11).
+    if header.contains_key("crit") {
         return Err(Reason::UnsupportedCritical);
     }
-    let alg = Algorithm::from_jose(&header.alg)
+    // Only what verification needs is read: `jku`, `x5u`, `jwk` and `x5c` are never looked at,
+    // so they can never be followed or trusted.
+    let Some(Value::String(alg)) = header.get("alg") else {
+        return Err(Reason::Malformed);
+    };
+    let alg = Algorithm::from_jose(alg)
         .filter(|alg| allowed.contains(alg))
         .ok_or(Reason::AlgorithmNotAllowed)?;
+    let kid = optional_string(&mut header, "kid")?;
+    let typ = optional_string(&mut header, "typ")?;
 
     let signature = URL_SAFE_NO_PAD
         .decode(signature_b64)
@@ -74,7 +75,8 @@ pub(crate) fn parse<'a>(
     let signing_input_len = header_b64.len() + 1 + payload_b64.len();
     Ok(UnverifiedToken {
         alg,
-        kid: header.kid,
+        kid,
+        typ,
         signing_input: token
             .as_bytes()
             .get(..signing_input_len)
@@ -82,6 +84,15 @@ pub(crate) fn parse<'a>(
         signature,
         claims,
     })
+}
+
+/// A header member that, when present and not `null`, must be a string.
+fn optional_string(header: &mut Map<String, Value>, name: &str) -> Result<Option<String>, Reason> {
+    match header.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) => Ok(Some(value)),
+        Some(_) => Err(Reason::Malformed),
+    }
 }
 
 /// A JSON object whose top-level keys are unique. Two `exp` or two `iss` members would let a
@@ -122,6 +133,34 @@ pub(crate) struct ClaimPolicy {
     pub(crate) audiences: Vec<String>,
     pub(crate) leeway: u64,
     pub(crate) required: Vec<String>,
+    pub(crate) restrictions: Restrictions,
+}
+
+/// Checks beyond the registered claims, set by the IdP presets (and, for `at+jwt`, by the
+/// generic builder). The default checks nothing more.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Restrictions {
+    /// Where the accepted audiences are looked for.
+    pub(crate) audience: AudienceRule,
+    /// Accepted `token_use` values (Cognito); empty means the claim is not read.
+    pub(crate) token_use: Vec<String>,
+    /// A claim naming the OAuth client, and the accepted clients (Okta's `cid`); `None` means
+    /// any client.
+    pub(crate) client: Option<(Box<str>, Vec<String>)>,
+    /// RFC 9068: the header's `typ` must be `at+jwt` (or `application/at+jwt`).
+    pub(crate) require_at_jwt: bool,
+}
+
+/// Which claim must name one of the accepted audiences.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum AudienceRule {
+    /// `aud` (RFC 7519), a string or an array of strings.
+    #[default]
+    Aud,
+    /// Cognito: access tokens carry no `aud` and name their app client in `client_id`; ID
+    /// tokens name it in `aud`. Which one is read follows `token_use`, which must be `access`
+    /// or `id`.
+    CognitoTokenUse,
 }
 
 /// What the checks learned, for building the principal.
@@ -161,7 +200,18 @@ impl ClaimPolicy {
             Some(_) => return Err(Reason::InvalidClaim),
         }
 
-        let audience_ok = match claims.get("aud") {
+        self.check_token_use(claims)?;
+        let audience_claim = match self.restrictions.audience {
+            AudienceRule::Aud => "aud",
+            AudienceRule::CognitoTokenUse => match claims.get("token_use") {
+                Some(Value::String(u)) if u == "access" => "client_id",
+                Some(Value::String(u)) if u == "id" => "aud",
+                Some(Value::String(_)) => return Err(Reason::WrongTokenType),
+                None => return Err(Reason::MissingClaim),
+                Some(_) => return Err(Reason::InvalidClaim),
+            },
+        };
+        let audience_ok = match claims.get(audience_claim) {
             None => return Err(Reason::MissingClaim),
             Some(Value::String(aud)) => self.audiences.contains(aud),
             Some(Value::Array(auds)) => {
@@ -179,6 +229,14 @@ impl ClaimPolicy {
         if !audience_ok {
             return Err(Reason::WrongAudience);
         }
+        if let Some((claim, clients)) = &self.restrictions.client {
+            match claims.get(&**claim) {
+                Some(Value::String(client)) if clients.contains(client) => {}
+                Some(Value::String(_)) => return Err(Reason::WrongClient),
+                None => return Err(Reason::MissingClaim),
+                Some(_) => return Err(Reason::InvalidClaim),
+            }
+        }
 
         if !matches!(claims.get("sub"), None | Some(Value::String(_))) {
             return Err(Reason::InvalidClaim);
@@ -195,6 +253,38 @@ impl ClaimPolicy {
             exp,
             nbf,
         })
+    }
+}
+
+impl ClaimPolicy {
+    /// RFC 9068 §4: when required, the header's `typ` must be `at+jwt`; media types are
+    /// case-insensitive and the `application/` prefix may be written out (RFC 7515 §4.1.9).
+    pub(crate) fn check_type(&self, typ: Option<&str>) -> Result<(), Reason> {
+        if !self.restrictions.require_at_jwt {
+            return Ok(());
+        }
+        let typ = typ.ok_or(Reason::WrongTokenType)?;
+        let bare = match typ.get(..12) {
+            Some(prefix) if prefix.eq_ignore_ascii_case("application/") => typ.get(12..),
+            _ => Some(typ),
+        };
+        match bare {
+            Some(bare) if bare.eq_ignore_ascii_case("at+jwt") => Ok(()),
+            _ => Err(Reason::WrongTokenType),
+        }
+    }
+
+    /// Cognito's `token_use`, when restricted: present, a string, and one of the accepted uses.
+    fn check_token_use(&self, claims: &Map<String, Value>) -> Result<(), Reason> {
+        if self.restrictions.token_use.is_empty() {
+            return Ok(());
+        }
+        match claims.get("token_use") {
+            Some(Value::String(u)) if self.restrictions.token_use.contains(u) => Ok(()),
+            Some(Value::String(_)) => Err(Reason::WrongTokenType),
+            None => Err(Reason::MissingClaim),
+            Some(_) => Err(Reason::InvalidClaim),
+        }
     }
 }
 
@@ -276,6 +366,18 @@ mod tests {
             format!("{}.{good_p}.c2ln", b64("not json")),
             format!("{}.{good_p}.c2ln", b64(r#"{"alg":1}"#)),
             format!("{}.{good_p}.c2ln", b64(r#"{"alg":"RS256","alg":"ES256"}"#)),
+            format!(
+                "{}.{good_p}.c2ln",
+                b64(r#"{"alg":"RS256","typ":"a","typ":"b"}"#)
+            ),
+            format!(
+                "{}.{good_p}.c2ln",
+                b64(&format!(
+                    r#"{{"alg":"RS256","x":{}1{}}}"#,
+                    "[".repeat(200),
+                    "]".repeat(200)
+                ))
+            ),
             format!("{good_h}.{}.c2ln", b64("[1,2]")),
             format!("{good_h}.{}.c2ln", b64("\"str\"")),
             format!("{good_h}.{}.c2ln", b64(r#"{"exp":1,"exp":2}"#)),
@@ -305,6 +407,8 @@ mod tests {
         assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
         let t = token(r#"{"alg":"RS256","b64":false,"crit":["b64"]}"#, "{}");
         assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
+        let t = token(r#"{"alg":"RS256","crit":null}"#, "{}");
+        assert_eq!(parse(&t, ALL).err(), Some(Reason::UnsupportedCritical));
     }
 
     fn policy() -> ClaimPolicy {
@@ -313,6 +417,7 @@ mod tests {
             audiences: vec!["api".into(), "other".into()],
             leeway: 60,
             required: vec!["sub".into()],
+            restrictions: Restrictions::default(),
         }
     }
 
@@ -412,6 +517,119 @@ mod tests {
             check(r#"{"iss":"https://iss","sub":7,"aud":"api","exp":1000100}"#),
             Err(Reason::InvalidClaim)
         );
+    }
+
+    fn check_with(restrictions: Restrictions, json: &str) -> Result<u64, Reason> {
+        let claims: Map<String, Value> = serde_json::from_str(json).unwrap_or_default();
+        ClaimPolicy {
+            restrictions,
+            ..policy()
+        }
+        .check(&claims, 1_000_000)
+        .map(|c| c.expires_at)
+    }
+
+    #[test]
+    fn cognito_reads_the_client_by_token_use() {
+        let only = |uses: &[&str]| Restrictions {
+            audience: AudienceRule::CognitoTokenUse,
+            token_use: uses.iter().map(|u| (*u).to_owned()).collect(),
+            ..Restrictions::default()
+        };
+        let base = r#""iss":"https://iss","sub":"u","exp":1000100"#;
+        let access = format!(r#"{{{base},"token_use":"access","client_id":"api"}}"#);
+        let id = format!(r#"{{{base},"token_use":"id","aud":"api"}}"#);
+        assert!(check_with(only(&["access"]), &access).is_ok());
+        assert_eq!(
+            check_with(only(&["access"]), &id),
+            Err(Reason::WrongTokenType)
+        );
+        assert!(check_with(only(&["id"]), &id).is_ok());
+        assert_eq!(
+            check_with(only(&["id"]), &access),
+            Err(Reason::WrongTokenType)
+        );
+        let any = only(&["access", "id"]);
+        assert!(check_with(any.clone(), &access).is_ok() && check_with(any.clone(), &id).is_ok());
+        // The client is read from the claim the token use names, never from the other one.
+        let cases = [
+            (
+                format!(r#"{{{base},"token_use":"access","client_id":"elsewhere","aud":"api"}}"#),
+                Reason::WrongAudience,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"access","aud":"api"}}"#),
+                Reason::MissingClaim,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"id","client_id":"api"}}"#),
+                Reason::MissingClaim,
+            ),
+            (
+                format!(r#"{{{base},"token_use":"refresh","aud":"api"}}"#),
+                Reason::WrongTokenType,
+            ),
+            (format!(r#"{{{base},"aud":"api"}}"#), Reason::MissingClaim),
+            (
+                format!(r#"{{{base},"token_use":["access"],"client_id":"api"}}"#),
+                Reason::InvalidClaim,
+            ),
+        ];
+        for (json, reason) in cases {
+            assert_eq!(check_with(any.clone(), &json), Err(reason), "{json}");
+        }
+    }
+
+    #[test]
+    fn allowed_clients() {
+        let r = Restrictions {
+            client: Some(("cid".into(), vec!["app".into()])),
+            ..Restrictions::default()
+        };
+        let base = r#""iss":"https://iss","sub":"u","aud":"api","exp":1000100"#;
+        assert!(check_with(r.clone(), &format!(r#"{{{base},"cid":"app"}}"#)).is_ok());
+        assert_eq!(
+            check_with(r.clone(), &format!(r#"{{{base},"cid":"other"}}"#)),
+            Err(Reason::WrongClient)
+        );
+        assert_eq!(
+            check_with(r, &format!("{{{base}}}")),
+            Err(Reason::MissingClaim)
+        );
+    }
+
+    #[test]
+    fn at_jwt_type() {
+        let required = ClaimPolicy {
+            restrictions: Restrictions {
+                require_at_jwt: true,
+                ..Restrictions::default()
+            },
+            ..policy()
+        };
+        for ok in [
+            "at+jwt",
+            "AT+JWT",
+            "application/at+jwt",
+            "Application/At+JWT",
+        ] {
+            assert_eq!(required.check_type(Some(ok)), Ok(()), "{ok}");
+        }
+        for bad in [
+            None,
+            Some("JWT"),
+            Some("at+jwt "),
+            Some("application/jwt"),
+            Some(""),
+        ] {
+            assert_eq!(
+                required.check_type(bad),
+                Err(Reason::WrongTokenType),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(policy().check_type(Some("JWT")), Ok(()));
+        assert_eq!(policy().check_type(None), Ok(()));
     }
 
     #[test]

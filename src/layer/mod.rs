@@ -40,11 +40,12 @@ mod service;
 use std::fmt;
 use std::sync::Arc;
 
-use http::Extensions;
+use http::{Extensions, HeaderMap};
 use serde::de::DeserializeOwned;
 
 pub use body::AuthBody;
-pub use response::{default_response, ErrorResponder};
+pub use response::{default_response, ErrorResponder, RejectionContext};
+use response::{grpc_response, is_grpc};
 pub use service::{AuthService, ResponseFuture};
 
 use crate::credential::{CredentialSource, Extractor};
@@ -71,9 +72,10 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Stores the principal (and typed claims) in the request's extensions.
+    /// Stores the principal (and typed claims) in the request's extensions, with the
+    /// [`Rejecter`] that guards behind this layer answer with.
     pub(crate) fn admit(
-        &self,
+        self: &Arc<Self>,
         extensions: &mut Extensions,
         principal: Principal,
     ) -> Result<(), AuthError> {
@@ -81,10 +83,21 @@ impl Shared {
             hook(&principal, extensions)?;
         }
         extensions.insert(principal);
+        extensions.insert(Rejecter(self.clone()));
         Ok(())
     }
 
-    pub(crate) fn reject(&self, error: &AuthError) -> http::Response<bytes::Bytes> {
+    /// Marks a request that passes an optional layer without a credential.
+    pub(crate) fn admit_anonymous(self: &Arc<Self>, extensions: &mut Extensions) {
+        extensions.insert(Anonymous);
+        extensions.insert(Rejecter(self.clone()));
+    }
+
+    pub(crate) fn reject(
+        &self,
+        error: &AuthError,
+        headers: &HeaderMap,
+    ) -> http::Response<bytes::Bytes> {
         tracing::debug!(
             target: "tollgate::auth",
             provider = self.provider.name(),
@@ -92,7 +105,62 @@ impl Shared {
             reason = ?error.reason(),
             "request rejected"
         );
-        self.responder.respond(error, &self.realm)
+        self.respond(error, headers)
+    }
+
+    fn respond(&self, error: &AuthError, headers: &HeaderMap) -> http::Response<bytes::Bytes> {
+        self.responder
+            .respond(error, &RejectionContext::for_request(&self.realm, headers))
+    }
+}
+
+/// The response to `error` for a request: by the responder of the [`AuthLayer`] it passed, or
+/// (for a principal stored by something else) by [`default_response`] with [`DEFAULT_REALM`].
+pub(crate) fn respond_to(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    error: &AuthError,
+) -> http::Response<bytes::Bytes> {
+    match extensions.get::<Rejecter>() {
+        Some(rejecter) => rejecter.respond(error, headers),
+        None => default_response(
+            error,
+            &RejectionContext::for_request(DEFAULT_REALM, headers),
+        ),
+    }
+}
+
+/// The answer to a wiring mistake (no [`AuthLayer`] in front of something that needs one): 500
+/// with `message`, or gRPC `INTERNAL` for a gRPC call. The caller logs it at error level.
+pub(crate) fn missing_layer_response(
+    headers: &HeaderMap,
+    message: &'static str,
+) -> http::Response<bytes::Bytes> {
+    if is_grpc(headers) {
+        return grpc_response(13, message, Some(headers));
+    }
+    let mut response = http::Response::new(bytes::Bytes::from_static(message.as_bytes()));
+    *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// The realm and responder of the [`AuthLayer`] a request passed, stored in its extensions so
+/// that guards behind the layer answer exactly as the layer would.
+#[derive(Clone)]
+pub(crate) struct Rejecter(Arc<Shared>);
+
+impl Rejecter {
+    /// The layer's response to `error` for a request with these headers.
+    pub(crate) fn respond(
+        &self,
+        error: &AuthError,
+        headers: &HeaderMap,
+    ) -> http::Response<bytes::Bytes> {
+        self.0.respond(error, headers)
     }
 }
 
@@ -104,8 +172,9 @@ pub struct AuthLayer {
 }
 
 impl AuthLayer {
-    /// A layer with the defaults: bearer token from `Authorization`, 8 KiB limit, realm
-    /// `"api"`, authentication required, [`default_response`].
+    /// A layer with the defaults: credentials from the provider's
+    /// [`default_sources`](Provider::default_sources) (`Authorization: Bearer` for a JWT
+    /// provider), 8 KiB limit, realm `"api"`, authentication required, [`default_response`].
     pub fn new(provider: impl Provider) -> Self {
         Self {
             shared: Arc::new(AuthLayerBuilder::new(Arc::new(provider)).into_shared()),
@@ -162,8 +231,11 @@ impl fmt::Debug for AuthLayerBuilder {
 impl AuthLayerBuilder {
     fn new(provider: Arc<dyn Provider>) -> Self {
         Self {
+            extractor: Extractor {
+                sources: provider.default_sources(),
+                ..Extractor::default()
+            },
             provider,
-            extractor: Extractor::default(),
             optional: false,
             realm: DEFAULT_REALM.into(),
             responder: Arc::new(default_response),
@@ -182,8 +254,9 @@ impl AuthLayerBuilder {
         }
     }
 
-    /// Where to read the token from, in order (default: `Authorization: Bearer`). A request that
-    /// presents a token in more than one of them is rejected.
+    /// Where to read the token from, in order (default: the provider's
+    /// [`default_sources`](Provider::default_sources), which is `Authorization: Bearer` for a
+    /// JWT provider). A request that presents a token in more than one of them is rejected.
     pub fn sources(mut self, sources: impl IntoIterator<Item = CredentialSource>) -> Self {
         self.extractor.sources = sources.into_iter().collect();
         self
@@ -221,7 +294,8 @@ impl AuthLayerBuilder {
         self
     }
 
-    /// Replaces the rejection response (status, headers and body are all yours).
+    /// Replaces the rejection response (status, headers and body are all yours). Guards behind
+    /// this layer answer with it too.
     pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
         self.responder = Arc::new(responder);
         self
@@ -260,7 +334,8 @@ where
     T: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let claims = principal.claims_as::<T>().map_err(|e| {
-        tracing::debug!(target: "tollgate::auth", error = %e, "claims do not fit the application's type");
+        let error = crate::principal::redacted_claims_error(&e);
+        tracing::debug!(target: "tollgate::auth", %error, "claims do not fit the application's type");
         AuthError::invalid_token(Reason::ClaimsShape)
     })?;
     extensions.insert(Claims(claims));

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::body::AuthBody;
-use super::{Anonymous, AuthLayer, Shared};
+use super::{AuthLayer, Shared};
 use crate::error::AuthError;
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
@@ -80,11 +80,15 @@ where
         let credential = match shared.extractor.extract(&parts) {
             Ok(Some(credential)) => credential,
             Ok(None) if shared.optional => {
-                parts.extensions.insert(Anonymous);
+                shared.admit_anonymous(&mut parts.extensions);
                 return ResponseFuture::calling(self.inner.call(Request::from_parts(parts, body)));
             }
-            Ok(None) => return ResponseFuture::rejected(shared.reject(&AuthError::missing())),
-            Err(error) => return ResponseFuture::rejected(shared.reject(&error)),
+            Ok(None) => {
+                return ResponseFuture::rejected(
+                    shared.reject(&AuthError::missing(), &parts.headers),
+                )
+            }
+            Err(error) => return ResponseFuture::rejected(shared.reject(&error, &parts.headers)),
         };
 
         // Fast path: keys cached, nothing to wait for.
@@ -93,7 +97,7 @@ where
                 Ok(()) => {
                     ResponseFuture::calling(self.inner.call(Request::from_parts(parts, body)))
                 }
-                Err(error) => ResponseFuture::rejected(shared.reject(&error)),
+                Err(error) => ResponseFuture::rejected(shared.reject(&error, &parts.headers)),
             };
         }
 
@@ -206,7 +210,7 @@ where
                             future: inner.call(Request::from_parts(parts, body)),
                         },
                         Err(error) => State::Rejected {
-                            response: Some(shared.reject(&error)),
+                            response: Some(shared.reject(&error, &parts.headers)),
                         },
                     };
                     state.set(next);

@@ -250,6 +250,465 @@ fn jwt_server_explains_missing_or_wrong_configuration() {
     assert!(err.contains("ADDR `nonsense`"), "{err}");
 }
 
+/// Runs an example that should refuse to start; its exit code and stderr. Every variable the
+/// preset examples read is cleared first, so only `env` counts.
+fn refused(name: &str, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(example(name));
+    for var in [
+        "COGNITO_REGION",
+        "COGNITO_USER_POOL_ID",
+        "COGNITO_CLIENT_IDS",
+        "COGNITO_TOKEN_USE",
+        "COGNITO_JWKS_URL",
+        "AUTH0_DOMAIN",
+        "AUTH0_AUDIENCE",
+        "AUTH0_JWKS_URL",
+        "OKTA_ISSUER",
+        "OKTA_AUDIENCE",
+        "OKTA_CLIENT_IDS",
+        "OKTA_GROUPS_CLAIM",
+        "OKTA_JWKS_URL",
+        "API_KEYS_FILE",
+        "API_KEY_HEADER",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("ADDR", "127.0.0.1:0");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command.output().expect("run example");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+const POOL: &str = "eu-west-1_Example1";
+
+/// A token shaped like a Cognito access (or ID) token of `POOL`, signed by the dev issuer.
+fn cognito_token(issuer: &DevIssuer, token_use: &str, groups: &[&str]) -> String {
+    let t = issuer
+        .token()
+        .claim(
+            "iss",
+            format!("https://cognito-idp.eu-west-1.amazonaws.com/{POOL}"),
+        )
+        .without("aud")
+        .claim("token_use", token_use)
+        .claim("cognito:groups", serde_json::json!(groups));
+    if token_use == "access" {
+        t.claim("client_id", "exampleclient")
+            .claim("username", "alice")
+            .sign()
+    } else {
+        t.claim("aud", "exampleclient")
+            .claim("cognito:username", "alice")
+            .sign()
+    }
+}
+
+fn cognito_env(issuer: &DevIssuer) -> Vec<(&'static str, String)> {
+    vec![
+        ("COGNITO_REGION", "eu-west-1".into()),
+        ("COGNITO_USER_POOL_ID", POOL.into()),
+        ("COGNITO_CLIENT_IDS", "otherclient, exampleclient".into()),
+        ("COGNITO_JWKS_URL", issuer.jwks_url()),
+    ]
+}
+
+fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    env.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// A key file in a fresh temporary directory, removed when dropped.
+struct KeyFile(PathBuf);
+
+impl KeyFile {
+    fn new(lines: &[String]) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "tollgate-keys-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("api-keys.txt");
+        std::fs::write(&path, lines.join("\n")).expect("write key file");
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("utf-8 path")
+    }
+}
+
+impl Drop for KeyFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// `api_keys generate ID SCOPES`: the key and its key-file line.
+fn generate_key(id: &str, scopes: &str) -> (String, String) {
+    let output = Command::new(example("api_keys"))
+        .args(["generate", id, scopes])
+        .output()
+        .expect("run api_keys generate");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let value = |key: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} in {stdout}"))
+            .to_owned()
+    };
+    (value("API_KEY"), value("KEY_FILE_LINE"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cognito_example_accepts_access_tokens_and_guards_admin_by_group() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let env = cognito_env(&issuer);
+    let (_running, lines) = start("cognito", &as_refs(&env), |lines| !lines.is_empty());
+    assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
+    let base = base_url(&lines);
+    let c = client();
+    let get = |path: &str, token: &str| c.get(format!("{base}{path}")).bearer_auth(token);
+
+    let user = cognito_token(&issuer, "access", &["staff"]);
+    let admin = cognito_token(&issuer, "access", &["admin"]);
+    let me = send(get("/me", &user)).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.json()["provider"], "cognito");
+    assert_eq!(me.json()["groups"], serde_json::json!(["staff"]));
+    assert_eq!(send(get("/admin", &user)).await.status, 403);
+    assert_eq!(send(get("/admin", &admin)).await.status, 200);
+    let id_token = cognito_token(&issuer, "id", &["admin"]);
+    assert_eq!(
+        send(get("/me", &id_token)).await.status,
+        401,
+        "ID tokens are refused by default"
+    );
+    assert_eq!(send(c.get(format!("{base}/public"))).await.status, 200);
+}
+
+#[test]
+fn cognito_example_explains_missing_or_wrong_configuration() {
+    let (code, err) = refused("cognito", &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("COGNITO_REGION is not set"), "{err}");
+    let base = [
+        ("COGNITO_REGION", "eu-west-1"),
+        ("COGNITO_USER_POOL_ID", "us-east-1_Abc"),
+        ("COGNITO_CLIENT_IDS", "abc"),
+    ];
+    let (code, err) = refused("cognito", &base);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("belongs to region \"us-east-1\""), "{err}");
+    let mut env = base.to_vec();
+    env[1] = ("COGNITO_USER_POOL_ID", "eu-west-1_Abc");
+    env.push(("COGNITO_TOKEN_USE", "refresh"));
+    let (code, err) = refused("cognito", &env);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("COGNITO_TOKEN_USE") && err.contains("access, id or any"),
+        "{err}"
+    );
+    let (code, err) = refused(
+        "cognito",
+        &[
+            ("COGNITO_REGION", "eu-west-1"),
+            ("COGNITO_USER_POOL_ID", "eu-west-1_Abc"),
+        ],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("COGNITO_CLIENT_IDS is not set"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth0_and_okta_examples_serve_their_tokens() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let domain = issuer.addr().to_string();
+    let jwks = issuer.jwks_url();
+    let env = [
+        ("AUTH0_DOMAIN", domain.as_str()),
+        ("AUTH0_AUDIENCE", "https://api.example.com"),
+        ("AUTH0_JWKS_URL", jwks.as_str()),
+    ];
+    let (_auth0, lines) = start("auth0", &env, |lines| !lines.is_empty());
+    let auth0 = base_url(&lines);
+    let okta_env = [
+        ("OKTA_ISSUER", issuer.issuer()),
+        ("OKTA_AUDIENCE", "api://default"),
+        ("OKTA_CLIENT_IDS", "0oa-app"),
+    ];
+    let (_okta, lines) = start("okta", &okta_env, |lines| !lines.is_empty());
+    let okta = base_url(&lines);
+    let c = client();
+
+    let auth0_token = |permissions: &[&str]| {
+        issuer
+            .token()
+            .claim("iss", format!("https://{domain}/"))
+            .claim("aud", serde_json::json!(["https://api.example.com", "x"]))
+            .claim("permissions", serde_json::json!(permissions))
+            .sign()
+    };
+    let reply = send(
+        c.get(format!("{auth0}/admin"))
+            .bearer_auth(auth0_token(&["admin"])),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reply = send(
+        c.get(format!("{auth0}/admin"))
+            .bearer_auth(auth0_token(&["read"])),
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+
+    let okta_token = |cid: &str| {
+        issuer
+            .token()
+            .claim("aud", "api://default")
+            .claim("cid", cid)
+            .claim("scp", serde_json::json!(["admin"]))
+            .sign()
+    };
+    let reply = send(
+        c.get(format!("{okta}/admin"))
+            .bearer_auth(okta_token("0oa-app")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        send(
+            c.get(format!("{okta}/me"))
+                .bearer_auth(okta_token("0oa-other"))
+        )
+        .await
+        .status,
+        401
+    );
+    // The Auth0 token is not an Okta token (wrong issuer), nor the reverse.
+    assert_eq!(
+        send(c.get(format!("{okta}/me")).bearer_auth(auth0_token(&[])))
+            .await
+            .status,
+        401
+    );
+}
+
+#[test]
+fn auth0_and_okta_examples_explain_missing_or_wrong_configuration() {
+    let (code, err) = refused("auth0", &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("AUTH0_DOMAIN is not set"), "{err}");
+    let (code, err) = refused(
+        "auth0",
+        &[
+            ("AUTH0_DOMAIN", "http://tenant.auth0.com"),
+            ("AUTH0_AUDIENCE", "a"),
+        ],
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is not a domain name"), "{err}");
+    let (code, err) = refused("okta", &[("OKTA_ISSUER", "https://o.okta.com")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("OKTA_AUDIENCE is not set"), "{err}");
+}
+
+#[tokio::test]
+async fn api_keys_example_generates_keys_and_serves_them() {
+    let (admin_key, admin_line) = generate_key("ops", "admin");
+    let (ci_key, ci_line) = generate_key("ci-deploy", "deploy");
+    assert!(admin_line.starts_with("ops sha256:") && admin_line.ends_with(" scopes=admin"));
+    assert!(!admin_line.contains(&admin_key));
+    let file = KeyFile::new(&["# keys".into(), admin_line, ci_line]);
+    let (_running, lines) = start("api_keys", &[("API_KEYS_FILE", file.path())], |lines| {
+        !lines.is_empty()
+    });
+    assert!(lines[0].contains("2 keys from"), "{lines:?}");
+    let base = base_url(&lines);
+    let c = client();
+    let me = send(c.get(format!("{base}/me")).header("x-api-key", &ci_key)).await;
+    assert_eq!(
+        (me.status, me.json()["subject"].as_str()),
+        (200, Some("ci-deploy"))
+    );
+    assert!(!me.body.contains(&ci_key));
+    let admin = |key: &str| {
+        c.get(format!("{base}/admin"))
+            .header("authorization", format!("ApiKey {key}"))
+    };
+    assert_eq!(send(admin(&admin_key)).await.status, 200);
+    assert_eq!(send(admin(&ci_key)).await.status, 403);
+    assert_eq!(send(admin("tgk_nope")).await.status, 401);
+    assert_eq!(
+        send(c.get(format!("{base}/me")).bearer_auth(&ci_key))
+            .await
+            .status,
+        401,
+        "an API key is not a bearer token"
+    );
+}
+
+#[test]
+fn api_keys_example_explains_missing_or_wrong_configuration() {
+    let (code, err) = refused("api_keys", &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("API_KEYS_FILE is not set"), "{err}");
+    let (code, err) = refused("api_keys", &[("API_KEYS_FILE", "/nonexistent/keys.txt")]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cannot read the API key file"), "{err}");
+    let file = KeyFile::new(&["one sha256:123".into()]);
+    let (code, err) = refused("api_keys", &[("API_KEYS_FILE", file.path())]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("line 1") && err.contains("64 hex digits"),
+        "{err}"
+    );
+    let output = Command::new(example("api_keys"))
+        .args(["generate", "bad/id"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("malformed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_provider_example_takes_cognito_tokens_and_api_keys() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let (key, line) = generate_key("robot", "admin");
+    let file = KeyFile::new(&[line]);
+    let mut env = cognito_env(&issuer);
+    env.push(("API_KEYS_FILE", file.path().to_owned()));
+    let (_running, lines) = start("multi_provider", &as_refs(&env), |lines| !lines.is_empty());
+    let base = base_url(&lines);
+    let c = client();
+    let me = send(
+        c.get(format!("{base}/me"))
+            .bearer_auth(cognito_token(&issuer, "access", &[])),
+    )
+    .await;
+    assert_eq!(
+        (me.status, me.json()["provider"].as_str()),
+        (200, Some("cognito"))
+    );
+    let me = send(c.get(format!("{base}/admin")).header("x-api-key", &key)).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    let me = send(c.get(format!("{base}/me")).header("x-api-key", &key)).await;
+    assert_eq!(
+        (me.status, me.json()["provider"].as_str()),
+        (200, Some("api-keys"))
+    );
+    let fetches = issuer.jwks_fetches();
+    let stranger = issuer
+        .token()
+        .claim("iss", "https://elsewhere.example")
+        .sign();
+    assert_eq!(
+        send(c.get(format!("{base}/me")).bearer_auth(stranger))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(issuer.jwks_fetches(), fetches, "unknown issuer: no fetch");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_server_serves_the_health_service_configured_by_environment() {
+    use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
+
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = issuer.jwks_url();
+    let env = [
+        ("TOLLGATE_ISSUER", issuer.issuer()),
+        ("TOLLGATE_AUDIENCE", "tollgate-dev"),
+        ("TOLLGATE_JWKS_URL", jwks.as_str()),
+        ("TOLLGATE_ALGORITHMS", "RS256"),
+    ];
+    let (_running, lines) = start("grpc_server", &env, |lines| !lines.is_empty());
+    assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
+    let channel = tonic::transport::Channel::from_shared(base_url(&lines))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = HealthClient::new(channel);
+    let call = |token: Option<String>| {
+        let mut request = tonic::Request::new(HealthCheckRequest::default());
+        if let Some(token) = token {
+            let value = format!("Bearer {token}").parse().expect("ascii");
+            request.metadata_mut().insert("authorization", value);
+        }
+        request
+    };
+    let status = health.check(call(None)).await.expect_err("no token");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    let token = issuer.token().subject("carol").sign();
+    let response = health
+        .check(call(Some(token.clone())))
+        .await
+        .expect("check");
+    assert_eq!(
+        response
+            .metadata()
+            .get("x-subject")
+            .map(|v| v.to_str().ok()),
+        Some(Some("carol"))
+    );
+    let status = health.watch(call(Some(token))).await.expect_err("no admin");
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_server_serves_a_plain_hyper_service_configured_by_environment() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let env = [
+        ("TOLLGATE_ISSUER", issuer.issuer()),
+        ("TOLLGATE_AUDIENCE", "tollgate-dev"),
+    ];
+    let (_running, lines) = start("hyper_server", &env, |lines| !lines.is_empty());
+    assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
+    let base = base_url(&lines);
+    let c = client();
+    let token = issuer.token().subject("dave").sign();
+    let me = send(c.get(format!("{base}/me")).bearer_auth(&token)).await;
+    assert_eq!(
+        (me.status, me.json()["subject"].as_str()),
+        (200, Some("dave"))
+    );
+    assert_eq!(send(c.get(format!("{base}/me"))).await.status, 401);
+    assert_eq!(
+        send(c.get(format!("{base}/admin")).bearer_auth(&token))
+            .await
+            .status,
+        403
+    );
+}
+
+#[test]
+fn grpc_and_hyper_servers_explain_missing_configuration() {
+    for name in ["grpc_server", "hyper_server"] {
+        let output = Command::new(example(name))
+            .env_remove("TOLLGATE_ISSUER")
+            .env_remove("TOLLGATE_AUDIENCE")
+            .env("ADDR", "127.0.0.1:0")
+            .output()
+            .expect("run");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert!(err.contains("TOLLGATE_ISSUER is not set"), "{name}: {err}");
+    }
+}
+
 /// What `scripts/load.sh` relies on: the tokens in `TOKENS_FILE` (the reused one first, then the
 /// distinct ones) are all accepted on `/authed`, and `/open` and `/authed` answer alike.
 #[tokio::test]

@@ -10,7 +10,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use tollgate::dev::DevIssuer;
-use tollgate::{default_response, Auth, AuthError, AuthLayer, Claims, CredentialSource, Principal};
+use tollgate::{
+    default_response, Auth, AuthError, AuthLayer, Claims, CredentialSource, Principal,
+    RejectionContext,
+};
 use tower::{Service, ServiceBuilder, ServiceExt};
 
 use crate::support::*;
@@ -131,8 +134,8 @@ async fn a_custom_responder_shapes_every_rejection() {
     let provider = issuer.provider().build().await.expect("provider");
     let layer = AuthLayer::builder(provider)
         .realm("orders")
-        .error_responder(|error: &AuthError, realm: &str| {
-            let mut response = default_response(error, realm);
+        .error_responder(|error: &AuthError, cx: &RejectionContext<'_>| {
+            let mut response = default_response(error, cx);
             let body = json!({"type": "about:blank", "status": error.status().as_u16(), "title": error.kind().description()});
             *response.body_mut() = Bytes::from(body.to_string());
             response.headers_mut().insert("content-type", "application/problem+json".parse().expect("value"));

@@ -27,6 +27,19 @@ pub(crate) struct Server {
     task: tokio::task::JoinHandle<()>,
 }
 
+impl Server {
+    /// Runs `serve` (a server already listening on `addr`) until the returned value is dropped.
+    pub(crate) fn spawn(
+        addr: SocketAddr,
+        serve: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            task: tokio::spawn(serve),
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();

@@ -1,0 +1,392 @@
+//! What verification costs, side by side in one run:
+//!
+//! - `signature/*`: jsonwebtoken's two crypto backends on the same key and token (why aws-lc-rs);
+//! - `verify/{alg}/*`: the floor (`raw_signature`: a pre-parsed aws-lc-rs key's check alone;
+//!   `raw_signature+parse`: plus base64url-decoding and deserializing the claims once), tollgate
+//!   on a token it has not seen (`tollgate_cold`, verified-token cache off) and on one it has
+//!   (`tollgate_warm`), and `jsonwebtoken_decode` with the same checks;
+//! - `layer/*`: the whole `AuthService::call` against the bare inner service;
+//! - `keys/*`, `token_size/*`, `threads/*`: how the cost scales with the key set, the token's
+//!   size and the number of threads.
+//!
+//! Run: `cargo bench --bench verify` (results, machine and commands in BENCHMARKS.md).
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::signature::{self as sig, ParsedPublicKey};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use jsonwebtoken::crypto::CryptoProvider;
+use serde_json::{Map, Value};
+use tollgate::dev::{DevIssuer, DevKeyType};
+use tollgate::guard::{not, scope, GuardLayer};
+use tollgate::jwt::{Algorithm, JwtProvider};
+use tollgate::{AuthLayer, Credential, Provider};
+use tower::{Layer as _, Service as _};
+
+/// A runtime kept alive for the issuer's JWKS server and the providers' refresh tasks.
+struct Fixture {
+    runtime: tokio::runtime::Runtime,
+    issuer: DevIssuer,
+}
+
+impl Fixture {
+    fn new(keys: &[(&str, DevKeyType)]) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let issuer = runtime.block_on(async {
+            let mut builder = DevIssuer::builder();
+            for (kid, kind) in keys {
+                builder = builder.key(*kid, *kind);
+            }
+            builder.start().await.expect("issuer")
+        });
+        Self { runtime, issuer }
+    }
+
+    fn provider(&self, token_cache: usize) -> JwtProvider {
+        self.runtime.block_on(async {
+            self.issuer
+                .provider()
+                .token_cache(token_cache)
+                .build()
+                .await
+                .expect("provider")
+        })
+    }
+}
+
+const STANDARD_KEYS: [(&str, DevKeyType); 3] = [
+    ("rsa", DevKeyType::Rsa2048),
+    ("p256", DevKeyType::P256),
+    ("ed", DevKeyType::Ed25519),
+];
+
+const CASES: [(&str, Algorithm); 3] = [
+    ("rsa", Algorithm::RS256),
+    ("p256", Algorithm::ES256),
+    ("ed", Algorithm::EdDSA),
+];
+
+/// A 15-claim, Cognito-shaped access token, optionally padded with a `pad` claim.
+fn token(issuer: &DevIssuer, kid: &str, alg: Algorithm, pad: usize) -> String {
+    let mut builder = issuer
+        .token()
+        .kid(kid)
+        .algorithm(alg)
+        .subject("2f0c8e7a-54b1-4c33-9f5a-1e2d3c4b5a69")
+        .scope("openid")
+        .scope("profile")
+        .scope("orders/read")
+        .claim("client_id", "4tq1q2ft0kq1example0abcd")
+        .claim("token_use", "access")
+        .claim("auth_time", 1_795_000_000u64)
+        .claim("jti", "8f5ec6b2-0a3c-4f7e-9d2b-6c1a0e9f8d7c")
+        .claim("username", "alice")
+        .claim("origin_jti", "1c2d3e4f-5a6b-7c8d-9e0f-a1b2c3d4e5f6")
+        .claim("event_id", "e1d2c3b4-a5f6-4789-8a9b-0c1d2e3f4a5b")
+        .claim("version", 2);
+    if pad > 0 {
+        builder = builder.claim("pad", "x".repeat(pad));
+    }
+    builder.sign()
+}
+
+/// A token of about `bytes` bytes.
+fn token_of_size(issuer: &DevIssuer, bytes: usize) -> String {
+    let base = token(issuer, "rsa", Algorithm::RS256, 0).len();
+    // Base64url turns 3 bytes of claims into 4 characters.
+    let pad = bytes.saturating_sub(base + 16) * 3 / 4;
+    token(issuer, "rsa", Algorithm::RS256, pad)
+}
+
+/// The issuer's public key for `kid`, parsed once by aws-lc-rs, as a hand-written verifier would.
+fn parsed_key(issuer: &DevIssuer, kid: &str, alg: Algorithm) -> ParsedPublicKey {
+    let jwk = issuer.public_jwk(kid).expect("jwk");
+    let b64 = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().expect(name))
+            .expect(name)
+    };
+    let (algorithm, bytes): (&'static dyn sig::VerificationAlgorithm, Vec<u8>) = match alg {
+        Algorithm::RS256 => {
+            let der = aws_lc_rs::rsa::PublicKeyComponents {
+                n: b64("n"),
+                e: b64("e"),
+            }
+            .as_der()
+            .expect("der");
+            (&sig::RSA_PKCS1_2048_8192_SHA256, der.as_ref().to_vec())
+        }
+        Algorithm::ES256 => {
+            let mut point = vec![4];
+            point.extend(b64("x"));
+            point.extend(b64("y"));
+            (&sig::ECDSA_P256_SHA256_FIXED, point)
+        }
+        Algorithm::EdDSA => (&sig::ED25519, b64("x")),
+        other => panic!("no raw case for {other}"),
+    };
+    ParsedPublicKey::new(algorithm, bytes).expect("key")
+}
+
+fn signature_backends(c: &mut Criterion) {
+    let f = Fixture::new(&STANDARD_KEYS);
+    let mut group = c.benchmark_group("signature");
+    for (kid, alg) in CASES {
+        let token = token(&f.issuer, kid, alg, 0);
+        let (input, signature) = token.rsplit_once('.').expect("token");
+        let signature = URL_SAFE_NO_PAD.decode(signature).expect("b64");
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(f.issuer.public_jwk(kid).expect("jwk")).expect("jwk");
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("key");
+        let jalg: jsonwebtoken::Algorithm = alg.as_str().parse().expect("alg");
+        for (name, provider) in [
+            (
+                "jsonwebtoken_aws_lc_rs",
+                &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            ),
+            (
+                "jsonwebtoken_rust_crypto",
+                &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+            ),
+        ] {
+            group.bench_function(format!("{alg}/{name}"), |b| {
+                b.iter(|| {
+                    let verifier = (provider.verifier_factory)(&jalg, &key).expect("verifier");
+                    assert!(verifier
+                        .verify(black_box(input.as_bytes()), &signature)
+                        .is_ok());
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn verify(c: &mut Criterion) {
+    let f = Fixture::new(&STANDARD_KEYS);
+    let cold = f.provider(0);
+    let warm = f.provider(1024);
+    // jsonwebtoken's process-wide provider must be installed by hand in this dependency graph
+    // (both backends enabled); tollgate does not use it.
+    let _ = CryptoProvider::install_default(&jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER);
+    let mut group = c.benchmark_group("verify");
+    for (kid, alg) in CASES {
+        let token = token(&f.issuer, kid, alg, 0);
+        let key = parsed_key(&f.issuer, kid, alg);
+        let (input, signature_b64) = token.rsplit_once('.').expect("token");
+        let payload_b64 = input.split('.').nth(1).expect("payload");
+        group.bench_function(format!("{alg}/raw_signature"), |b| {
+            let signature = URL_SAFE_NO_PAD.decode(signature_b64).expect("b64");
+            b.iter(|| {
+                assert!(key
+                    .verify_sig(black_box(input.as_bytes()), &signature)
+                    .is_ok())
+            })
+        });
+        group.bench_function(format!("{alg}/raw_signature+parse"), |b| {
+            b.iter(|| {
+                let signature = URL_SAFE_NO_PAD
+                    .decode(black_box(signature_b64))
+                    .expect("b64");
+                assert!(key.verify_sig(input.as_bytes(), &signature).is_ok());
+                let payload = URL_SAFE_NO_PAD.decode(black_box(payload_b64)).expect("b64");
+                let claims: Map<String, Value> = serde_json::from_slice(&payload).expect("json");
+                black_box(claims)
+            })
+        });
+        let credential = Credential::bearer(token.as_str());
+        for (name, provider) in [("tollgate_cold", &cold), ("tollgate_warm", &warm)] {
+            group.bench_function(format!("{alg}/{name}"), |b| {
+                b.iter(|| {
+                    let principal = provider.try_authenticate(black_box(&credential));
+                    assert!(matches!(principal, Some(Ok(_))));
+                })
+            });
+        }
+        let jwk: jsonwebtoken::jwk::Jwk =
+            serde_json::from_value(f.issuer.public_jwk(kid).expect("jwk")).expect("jwk");
+        let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).expect("key");
+        let mut validation = jsonwebtoken::Validation::new(alg.as_str().parse().expect("alg"));
+        validation.set_issuer(&[f.issuer.issuer()]);
+        validation.set_audience(&[f.issuer.audience()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        group.bench_function(format!("{alg}/jsonwebtoken_decode"), |b| {
+            b.iter(|| {
+                let data = jsonwebtoken::decode::<Value>(black_box(&token), &key, &validation);
+                assert!(data.is_ok());
+            })
+        });
+    }
+    group.finish();
+}
+
+fn layer(c: &mut Criterion) {
+    let f = Fixture::new(&STANDARD_KEYS);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let inner = tower::service_fn(|_: http::Request<String>| async {
+        Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+    });
+    let cold = AuthLayer::new(f.provider(0)).layer(inner);
+    let warm = AuthLayer::new(f.provider(1024)).layer(inner);
+    // The same, with a guard behind the layer.
+    let guarded =
+        AuthLayer::new(f.provider(1024)).layer(GuardLayer::new(not(scope("banned"))).layer(inner));
+    let rs256 = format!("Bearer {}", token(&f.issuer, "rsa", Algorithm::RS256, 0));
+    let oversized = format!("Bearer {}", "a".repeat(9 * 1024));
+    let request = |auth: Option<&str>| {
+        let mut builder = http::Request::get("/orders");
+        if let Some(value) = auth {
+            builder = builder.header("authorization", value);
+        }
+        builder.body(String::new()).expect("request")
+    };
+    let mut group = c.benchmark_group("layer");
+    group.bench_function("bare_inner", |b| {
+        b.to_async(&runtime).iter(|| {
+            let mut svc = inner;
+            let req = request(Some(&rs256));
+            async move { svc.call(req).await }
+        })
+    });
+    for (name, service, auth, status) in [
+        ("rs256_cold", &cold, Some(rs256.as_str()), 200),
+        ("rs256_warm", &warm, Some(rs256.as_str()), 200),
+        ("missing_token", &warm, None, 401),
+        (
+            "garbage_token",
+            &warm,
+            Some("Bearer garbage.garbage.garbage"),
+            401,
+        ),
+        ("oversized_token", &warm, Some(oversized.as_str()), 401),
+    ] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| {
+                let mut svc = service.clone();
+                let req = request(auth);
+                async move {
+                    let response = svc.call(req).await.expect("infallible");
+                    assert_eq!(response.status(), status);
+                }
+            })
+        });
+    }
+    group.bench_function("rs256_warm_guarded", |b| {
+        b.to_async(&runtime).iter(|| {
+            let mut svc = guarded.clone();
+            let req = request(Some(&rs256));
+            async move {
+                let response = svc.call(req).await.expect("infallible");
+                assert_eq!(response.status(), 200);
+            }
+        })
+    });
+    group.finish();
+}
+
+fn key_set_size(c: &mut Criterion) {
+    let mut group = c.benchmark_group("keys");
+    for count in [1usize, 10, 100] {
+        // One RSA signing key among Ed25519 fillers (fast to generate).
+        let fillers: Vec<String> = (1..count).map(|i| format!("filler-{i}")).collect();
+        let mut keys = vec![("rsa", DevKeyType::Rsa2048)];
+        keys.extend(fillers.iter().map(|k| (k.as_str(), DevKeyType::Ed25519)));
+        let f = Fixture::new(&keys);
+        let token = token(&f.issuer, "rsa", Algorithm::RS256, 0);
+        let credential = Credential::bearer(token.as_str());
+        for (name, provider) in [("cold", f.provider(0)), ("warm", f.provider(1024))] {
+            assert_eq!(provider.key_count(), count);
+            group.bench_with_input(
+                BenchmarkId::new(name, count),
+                &credential,
+                |b, credential| {
+                    b.iter(|| assert!(matches!(provider.try_authenticate(credential), Some(Ok(_)))))
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+fn token_size(c: &mut Criterion) {
+    let f = Fixture::new(&STANDARD_KEYS);
+    let (cold, warm) = (f.provider(0), f.provider(1024));
+    let mut group = c.benchmark_group("token_size");
+    for bytes in [1024usize, 8 * 1024] {
+        let token = token_of_size(&f.issuer, bytes);
+        let credential = Credential::bearer(token.as_str());
+        let label = format!("{}KiB", bytes / 1024);
+        for (name, provider) in [("cold", &cold), ("warm", &warm)] {
+            group.bench_with_input(
+                BenchmarkId::new(name, &label),
+                &credential,
+                |b, credential| {
+                    b.iter(|| assert!(matches!(provider.try_authenticate(credential), Some(Ok(_)))))
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+/// Wall time per verification with `threads` threads verifying at once: if verification scales
+/// with cores, doubling the threads (up to the core count) halves it.
+fn threads(c: &mut Criterion) {
+    let f = Fixture::new(&STANDARD_KEYS);
+    let token = token(&f.issuer, "rsa", Algorithm::RS256, 0);
+    let mut group = c.benchmark_group("threads");
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut counts = vec![1, 2, cores, 2 * cores];
+    counts.dedup();
+    for (name, provider) in [("cold", f.provider(0)), ("warm", f.provider(1024))] {
+        let provider = Arc::new(provider);
+        for &threads in &counts {
+            group.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|iters| {
+                    let per_thread = iters.div_ceil(threads as u64);
+                    let start = Instant::now();
+                    std::thread::scope(|scope| {
+                        for _ in 0..threads {
+                            let provider = Arc::clone(&provider);
+                            let credential = Credential::bearer(token.as_str());
+                            scope.spawn(move || {
+                                for _ in 0..per_thread {
+                                    assert!(matches!(
+                                        provider.try_authenticate(&credential),
+                                        Some(Ok(_))
+                                    ));
+                                }
+                            });
+                        }
+                    });
+                    start
+                        .elapsed()
+                        .mul_f64(iters as f64 / (per_thread * threads as u64) as f64)
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = signature_backends, verify, layer, key_set_size, token_size, threads
+}
+criterion_main!(benches);

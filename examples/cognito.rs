@@ -1,0 +1,66 @@
+//! An API protected by an Amazon Cognito user pool, configured from the environment:
+//!
+//! ```text
+//! COGNITO_REGION=eu-west-1                      (required)
+//! COGNITO_USER_POOL_ID=eu-west-1_AbCdEf123      (required)
+//! COGNITO_CLIENT_IDS=4t2dd3kq8vnbs1ea0m6mrsnu4i (required: accepted app clients, comma-separated)
+//! COGNITO_TOKEN_USE=access                      (optional: access, id or any; default access)
+//! COGNITO_JWKS_URL=http://127.0.0.1:5000/eu-west-1_AbCdEf123/.well-known/jwks.json
+//!                                               (optional: for local emulators such as moto)
+//! ADDR=127.0.0.1:3000                           (optional)
+//! cargo run --example cognito
+//! ```
+//!
+//! `GET /public` is open, `GET /me` answers the principal as JSON for any accepted token, and
+//! `GET /admin` needs the Cognito group `admin`.
+
+mod common;
+
+use tollgate::cognito::{Cognito, TokenUse};
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("cognito: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// The Cognito preset from the `COGNITO_*` variables.
+fn cognito_from_env() -> Result<Cognito, String> {
+    let region = common::required("COGNITO_REGION", "eu-west-1")?;
+    let pool = common::required("COGNITO_USER_POOL_ID", "eu-west-1_AbCdEf123")?;
+    let clients = common::required("COGNITO_CLIENT_IDS", "4t2dd3kq8vnbs1ea0m6mrsnu4i")?;
+    let token_use: TokenUse = common::optional("COGNITO_TOKEN_USE")
+        .as_deref()
+        .unwrap_or("access")
+        .parse()
+        .map_err(|e| format!("COGNITO_TOKEN_USE: {e}"))?;
+    let mut cognito = Cognito::new(region, pool)
+        .client_ids(common::list(&clients))
+        .token_use(token_use);
+    if let Some(url) = common::optional("COGNITO_JWKS_URL") {
+        cognito = cognito.jwks_url(url);
+    }
+    Ok(cognito)
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    common::init_tracing();
+    let cognito = cognito_from_env()?;
+    let addr = common::addr_from_env()?;
+    let provider = cognito.build().await?;
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    println!(
+        "cognito listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
+        listener.local_addr()?,
+        provider.issuer(),
+        provider.jwks_url(),
+        provider.key_count()
+    );
+    axum::serve(listener, common::app_with(provider, common::Admin::Group)).await?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Configuration from the environment, shared by every example (the `grpc_server` and
+//! `hyper_server` examples include this file alone, so it needs no web framework).
+
+#![allow(dead_code)] // each example uses some of these
+
+use std::net::SocketAddr;
+
+use tollgate::jwt::{Algorithm, JwtProvider};
+
+/// A required environment variable, or a message naming it with an example value.
+pub(crate) fn required(name: &str, example: &str) -> Result<String, String> {
+    optional(name).ok_or_else(|| format!("{name} is not set; for example {name}={example}"))
+}
+
+/// An optional environment variable (unset and blank are the same).
+pub(crate) fn optional(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The items of a comma-separated list.
+pub(crate) fn list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A `JwtProvider` from `TOLLGATE_ISSUER`, `TOLLGATE_AUDIENCE`, `TOLLGATE_JWKS_URL` and
+/// `TOLLGATE_ALGORITHMS`.
+pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
+    let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
+    let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
+    let mut builder = JwtProvider::builder(issuer).audiences(list(&audiences));
+    if let Some(url) = optional("TOLLGATE_JWKS_URL") {
+        builder = builder.jwks_url(url);
+    }
+    if let Some(raw) = optional("TOLLGATE_ALGORITHMS") {
+        let algorithms = list(&raw)
+            .map(str::parse::<Algorithm>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("TOLLGATE_ALGORITHMS: {e}"))?;
+        builder = builder.algorithms(algorithms);
+    }
+    Ok(builder.build().await?)
+}
+
+/// The listen address from `ADDR`, default 127.0.0.1:3000.
+pub(crate) fn addr_from_env() -> Result<SocketAddr, String> {
+    let raw = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    raw.parse()
+        .map_err(|e| format!("ADDR `{raw}` is not a socket address like 127.0.0.1:3000: {e}"))
+}
+
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tollgate=debug"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Supply-chain checks with cargo-deny, policy in deny.toml: licenses, bans (including duplicate
+# versions) and sources. Run by .ci/run.
+#
+# On first use this installs a pinned cargo-deny into .tools/ (git-ignored): that needs crates.io
+# once and takes a few minutes to build. The checks themselves run offline.
+#
+# Not run here: `cargo deny check advisories`, which downloads the RustSec advisory database from
+# GitHub. Run it where the network allows, e.g. in your own CI:
+#     .tools/bin/cargo-deny check advisories
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_DENY_VERSION=0.20.2
+bin=.tools/bin/cargo-deny
+if [ "$("$bin" --version 2>/dev/null)" != "cargo-deny $CARGO_DENY_VERSION" ]; then
+    cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked --root .tools
+fi
+"$bin" --offline check licenses bans sources

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the identity-provider software the interop tests run against, into git-ignored
+# folders of this checkout (nothing is installed system-wide):
+#   .interop/venv          moto (AWS Cognito user-pool emulator) with its server, and boto3
+#   .interop/node_modules  oidc-provider (a certified OpenID Connect provider)
+# Needs python3 (with venv) and npm, and network access to PyPI and npm. Safe to re-run: a
+# finished install is kept (delete .interop/ to start over).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .interop
+
+if [ ! -x .interop/venv/bin/python ] || ! .interop/venv/bin/python -c 'import moto.server, boto3, flask_cors' 2>/dev/null; then
+    echo "interop-setup: installing moto[cognitoidp,server] and boto3 into .interop/venv"
+    python3 -m venv .interop/venv
+    .interop/venv/bin/pip install --quiet --disable-pip-version-check \
+        'moto[cognitoidp,server]>=5,<6' 'boto3>=1.34'
+fi
+
+if [ ! -f .interop/node_modules/oidc-provider/package.json ]; then
+    echo "interop-setup: installing oidc-provider into .interop/node_modules"
+    (cd .interop && npm install --silent --no-audit --no-fund --prefix . 'oidc-provider@^9')
+fi
+echo "interop-setup: ready (.interop/venv, .interop/node_modules)"

@@ -1,0 +1,319 @@
+//! [`GuardLayer`], its [`GuardService`] and [`ResponseFuture`].
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Extensions, HeaderMap, Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use super::Guard;
+use crate::error::AuthError;
+use crate::layer::{missing_layer_response, respond_to, Anonymous, AuthBody};
+use crate::principal::Principal;
+
+const TARGET: &str = "tollgate::guard";
+
+const MISSING_LAYER: &str = "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer?";
+
+/// Checks a [`Guard`] against the [`Principal`] an [`AuthLayer`](crate::AuthLayer) in front
+/// stored; see the [module docs](crate::guard) for the responses. Cheap to clone.
+#[must_use]
+pub struct GuardLayer<G> {
+    guard: Arc<G>,
+}
+
+impl<G: Guard> GuardLayer<G> {
+    /// A layer checking `guard`.
+    pub fn new(guard: G) -> Self {
+        Self {
+            guard: Arc::new(guard),
+        }
+    }
+}
+
+impl<G> Clone for GuardLayer<G> {
+    fn clone(&self) -> Self {
+        Self {
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+impl<G> fmt::Debug for GuardLayer<G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardLayer")
+            .field("guard", &std::any::type_name::<G>())
+            .finish()
+    }
+}
+
+impl<S, G> tower_layer::Layer<S> for GuardLayer<G> {
+    type Service = GuardService<S, G>;
+
+    fn layer(&self, inner: S) -> GuardService<S, G> {
+        GuardService {
+            inner,
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+/// The service produced by [`GuardLayer`].
+pub struct GuardService<S, G> {
+    inner: S,
+    guard: Arc<G>,
+}
+
+impl<S, G: Guard> GuardService<S, G> {
+    /// Wraps `inner`, checking `guard` before each call.
+    pub fn new(inner: S, guard: G) -> Self {
+        Self {
+            inner,
+            guard: Arc::new(guard),
+        }
+    }
+
+    /// The layer, as [`GuardLayer::new`].
+    pub fn layer(guard: G) -> GuardLayer<G> {
+        GuardLayer::new(guard)
+    }
+}
+
+impl<S, G> GuardService<S, G> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Consumes `self`, returning the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: Clone, G> Clone for GuardService<S, G> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+impl<S, G> fmt::Debug for GuardService<S, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardService")
+            .field("guard", &std::any::type_name::<G>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, G, ReqBody, ResBody> Service<Request<ReqBody>> for GuardService<S, G>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    G: Guard,
+{
+    type Response = Response<AuthBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        match authorize(&*self.guard, request.extensions(), request.headers()) {
+            Ok(_) => ResponseFuture::calling(self.inner.call(request)),
+            Err(refusal) => ResponseFuture::rejected(refusal.response),
+        }
+    }
+}
+
+/// Why a request may not proceed, and the response it gets instead.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    /// `None` when no `AuthLayer` ran: a wiring mistake, answered with 500. Read by the axum
+    /// extractors' rejection.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) error: Option<AuthError>,
+    pub(crate) response: Response<Bytes>,
+}
+
+/// The guard's verdict on a request: its principal, or why not.
+pub(crate) fn authorize<'a, G: Guard + ?Sized>(
+    guard: &G,
+    extensions: &'a Extensions,
+    headers: &HeaderMap,
+) -> Result<&'a Principal, Box<Refusal>> {
+    let error = match extensions.get::<Principal>() {
+        Some(principal) => match guard.check(principal) {
+            Ok(()) => return Ok(principal),
+            Err(denied) => AuthError::from(denied),
+        },
+        None if extensions.get::<Anonymous>().is_some() => AuthError::missing(),
+        None => {
+            tracing::error!(
+                target: TARGET,
+                "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer"
+            );
+            return Err(Box::new(Refusal {
+                error: None,
+                response: missing_layer_response(headers, MISSING_LAYER),
+            }));
+        }
+    };
+    tracing::debug!(
+        target: TARGET,
+        kind = ?error.kind(),
+        reason = ?error.reason(),
+        guard = std::any::type_name::<G>(),
+        "request denied"
+    );
+    let response = respond_to(extensions, headers, &error);
+    Err(Box::new(Refusal {
+        error: Some(error),
+        response,
+    }))
+}
+
+pin_project! {
+    /// The response future of [`GuardService`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Calling { #[pin] future: F },
+        Rejected { response: Option<Response<Bytes>> },
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    fn calling(future: F) -> Self {
+        Self {
+            state: State::Calling { future },
+        }
+    }
+
+    fn rejected(response: Response<Bytes>) -> Self {
+        Self {
+            state: State::Rejected {
+                response: Some(response),
+            },
+        }
+    }
+}
+
+impl<F> fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<AuthBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Calling { future } => future
+                .poll(cx)
+                .map_ok(|response| response.map(AuthBody::inner)),
+            StateProj::Rejected { response } => {
+                // Only empty if polled after completion, which the `Future` contract forbids.
+                let response = response.take().unwrap_or_else(|| {
+                    let mut r = Response::new(Bytes::new());
+                    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                });
+                Poll::Ready(Ok(response.map(AuthBody::rejection)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::header::CONTENT_TYPE;
+    use http::HeaderValue;
+
+    use super::*;
+    use crate::guard::scope;
+
+    fn verdict(extensions: &Extensions, headers: &HeaderMap) -> (StatusCode, HeaderMap) {
+        match authorize(&scope("admin"), extensions, headers) {
+            Ok(_) => (StatusCode::OK, HeaderMap::new()),
+            Err(refusal) => (
+                refusal.response.status(),
+                refusal.response.headers().clone(),
+            ),
+        }
+    }
+
+    #[test]
+    fn every_case_without_a_usable_principal_is_answered_not_allowed() {
+        let http = HeaderMap::new();
+        let mut grpc = HeaderMap::new();
+        grpc.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+
+        let mut admitted = Extensions::new();
+        admitted.insert(
+            Principal::builder("test")
+                .scopes(vec!["admin".into()])
+                .build(),
+        );
+        assert_eq!(verdict(&admitted, &http).0, StatusCode::OK);
+
+        let mut lacking = Extensions::new();
+        lacking.insert(Principal::builder("test").build());
+        let (status, headers) = verdict(&lacking, &http);
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(headers["www-authenticate"]
+            .to_str()
+            .is_ok_and(|v| v.contains("insufficient_scope") && v.ends_with("scope=\"admin\"")));
+        let (status, headers) = verdict(&lacking, &grpc);
+        assert_eq!(
+            (status, headers["grpc-status"].to_str().ok()),
+            (StatusCode::OK, Some("7"))
+        );
+
+        let mut anonymous = Extensions::new();
+        anonymous.insert(Anonymous);
+        assert_eq!(verdict(&anonymous, &http).0, StatusCode::UNAUTHORIZED);
+        let (status, headers) = verdict(&anonymous, &grpc);
+        assert_eq!(
+            (status, headers["grpc-status"].to_str().ok()),
+            (StatusCode::OK, Some("16"))
+        );
+
+        let nothing = Extensions::new();
+        assert_eq!(
+            verdict(&nothing, &http).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let (status, headers) = verdict(&nothing, &grpc);
+        assert_eq!(
+            (status, headers["grpc-status"].to_str().ok()),
+            (StatusCode::OK, Some("13"))
+        );
+        assert!(headers["grpc-message"]
+            .to_str()
+            .is_ok_and(|m| m.contains("Perhaps you forgot to add tollgate::AuthLayer")));
+    }
+}
