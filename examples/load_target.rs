@@ -22,7 +22,7 @@
 //! Before it listens, it writes the tokens, one per line: first the token to reuse on every
 //! request (the warm path), then `DISTINCT_TOKENS` distinct ones (the cold path). All are RS256,
 //! valid for 12 hours, and carry the claims of a Cognito-style access token (the shape of
-//! `benches/backend.rs`), each with its own `jti`. Then it prints
+//! `benches/verify.rs`), each with its own `jti`. Then it prints
 //! `load_target listening on http://ADDR …`, which is the line to wait for.
 
 use std::io::Write as _;
