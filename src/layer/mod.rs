@@ -69,6 +69,10 @@ pub(crate) struct Shared {
     pub(crate) realm: Box<str>,
     pub(crate) responder: Arc<dyn ErrorResponder>,
     pub(crate) claims: Option<ClaimsHook>,
+    /// Whether requests carry a [`Rejecter`]: only with a custom realm or responder. Without
+    /// one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which is then the
+    /// same answer, and the request path saves an extension and a shared reference count.
+    pub(crate) mark_rejecter: bool,
 }
 
 impl Shared {
@@ -83,14 +87,18 @@ impl Shared {
             hook(&principal, extensions)?;
         }
         extensions.insert(principal);
-        extensions.insert(Rejecter(self.clone()));
+        if self.mark_rejecter {
+            extensions.insert(Rejecter(self.clone()));
+        }
         Ok(())
     }
 
     /// Marks a request that passes an optional layer without a credential.
     pub(crate) fn admit_anonymous(self: &Arc<Self>, extensions: &mut Extensions) {
         extensions.insert(Anonymous);
-        extensions.insert(Rejecter(self.clone()));
+        if self.mark_rejecter {
+            extensions.insert(Rejecter(self.clone()));
+        }
     }
 
     pub(crate) fn reject(
@@ -214,6 +222,7 @@ pub struct AuthLayerBuilder {
     optional: bool,
     realm: String,
     responder: Arc<dyn ErrorResponder>,
+    custom_responder: bool,
     claims: Option<ClaimsHook>,
 }
 
@@ -239,12 +248,14 @@ impl AuthLayerBuilder {
             optional: false,
             realm: DEFAULT_REALM.into(),
             responder: Arc::new(default_response),
+            custom_responder: false,
             claims: None,
         }
     }
 
     fn into_shared(self) -> Shared {
         Shared {
+            mark_rejecter: self.custom_responder || self.realm != DEFAULT_REALM,
             provider: self.provider,
             extractor: self.extractor,
             optional: self.optional,
@@ -298,6 +309,7 @@ impl AuthLayerBuilder {
     /// this layer answer with it too.
     pub fn error_responder(mut self, responder: impl ErrorResponder) -> Self {
         self.responder = Arc::new(responder);
+        self.custom_responder = true;
         self
     }
 
