@@ -47,7 +47,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use cache::{CacheSettings, JwksCache};
-pub(crate) use keys::{JwksDocument, KeySet, Lookup};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use keys::JwksDocument;
+pub(crate) use keys::{KeySet, Lookup};
 pub(crate) use schedule::Schedule;
 
 pub(crate) const TARGET: &str = "tollgate::jwks";
