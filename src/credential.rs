@@ -156,8 +156,8 @@ impl Extractor {
             let token = match source {
                 CredentialSource::AuthorizationBearer => bearer_from_authorization(parts)?,
                 CredentialSource::Header(name) => single_header(parts, name)?,
-                CredentialSource::Cookie(name) => cookie(parts, name)?,
-                CredentialSource::Query(name) => query(parts, name)?,
+                CredentialSource::Cookie(name) => cookie(parts, name)?.map(str::as_bytes),
+                CredentialSource::Query(name) => query(parts, name)?.map(str::as_bytes),
                 CredentialSource::ApiKeyHeader(name) => single_header(parts, name)?,
                 CredentialSource::AuthorizationApiKey => {
                     scheme_from_authorization(parts, "apikey")?
@@ -167,12 +167,15 @@ impl Extractor {
             if found.is_some() {
                 return Err(AuthError::invalid_request(Reason::DuplicateCredential));
             }
+            // The size first, then the characters: nothing longer than the limit is scanned.
             if token.len() > self.max_len {
                 return Err(AuthError::invalid_request(Reason::TooLarge));
             }
-            if !is_b64token(token.as_bytes()) {
-                return Err(AuthError::invalid_request(Reason::MalformedCredential));
-            }
+            // A b64token is ASCII, so it is valid UTF-8 too.
+            let token = match std::str::from_utf8(token) {
+                Ok(token) if is_b64token(token.as_bytes()) => token,
+                _ => return Err(AuthError::invalid_request(Reason::MalformedCredential)),
+            };
             found = Some(Credential {
                 token: token.into(),
                 source: source.describe(),
@@ -185,39 +188,67 @@ impl Extractor {
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &[u8]) -> bool {
+    /// The b64token characters (RFC 6750 §2.1) other than the trailing `=` padding: one table
+    /// lookup per byte, as this runs over every token of every request.
+    #[allow(clippy::indexing_slicing)] // evaluated at compile time, with `b < 256`
+    const B64TOKEN: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            table[b] =
+                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+            b += 1;
+        }
+        table
+    };
     let body_len = token.len() - token.iter().rev().take_while(|&&b| b == b'=').count();
     body_len > 0
-        && token.iter().take(body_len).all(|&b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-        })
+        && token
+            .iter()
+            .take(body_len)
+            .all(|&b| B64TOKEN.get(usize::from(b)).copied().unwrap_or(false))
 }
 
-fn bearer_from_authorization(parts: &Parts) -> Result<Option<&str>, AuthError> {
+fn bearer_from_authorization(parts: &Parts) -> Result<Option<&[u8]>, AuthError> {
     scheme_from_authorization(parts, "bearer")
 }
 
-/// The credential of `Authorization: <scheme> <credential>`, if the scheme is `scheme`.
+/// The credential after `scheme_wanted` in the single `Authorization` header, as bytes: the
+/// caller checks the size before the characters, so an oversized header is never scanned.
 fn scheme_from_authorization<'a>(
     parts: &'a Parts,
     scheme_wanted: &str,
-) -> Result<Option<&'a str>, AuthError> {
+) -> Result<Option<&'a [u8]>, AuthError> {
     let Some(value) = single_header(parts, &AUTHORIZATION)? else {
         return Ok(None);
     };
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case(scheme_wanted) {
+    let (scheme, rest) = match value.iter().position(|&b| b == b' ') {
+        Some(space) => value.split_at(space),
+        None => (value, &[][..]),
+    };
+    if !scheme.eq_ignore_ascii_case(scheme_wanted.as_bytes()) {
         // Another scheme (Basic, ApiKey…) is not this source's credential: the request carries
-        // none here.
+        // none here, unless the header is not even readable text.
+        if !value
+            .iter()
+            .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+        {
+            return Err(AuthError::invalid_request(Reason::MalformedCredential));
+        }
         return Ok(None);
     }
-    let token = rest.trim_start_matches(' ');
+    let start = rest.iter().take_while(|&&b| b == b' ').count();
+    let token = rest.get(start..).unwrap_or_default();
     if token.is_empty() {
         return Err(AuthError::invalid_request(Reason::MalformedCredential));
     }
     Ok(Some(token))
 }
 
-fn single_header<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a str>, AuthError> {
+/// The one value of header `name` with surrounding whitespace trimmed, as bytes (its
+/// characters are checked by the caller); two values are an ambiguous credential.
+fn single_header<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a [u8]>, AuthError> {
     let mut values = parts.headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -225,10 +256,7 @@ fn single_header<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a s
     if values.next().is_some() {
         return Err(AuthError::invalid_request(Reason::DuplicateCredential));
     }
-    value
-        .to_str()
-        .map(|v| Some(v.trim()))
-        .map_err(|_| AuthError::invalid_request(Reason::MalformedCredential))
+    Ok(Some(value.as_bytes().trim_ascii()))
 }
 
 fn cookie<'a>(parts: &'a Parts, name: &str) -> Result<Option<&'a str>, AuthError> {
