@@ -188,26 +188,28 @@ impl Extractor {
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &[u8]) -> bool {
-    /// The b64token characters (RFC 6750 §2.1) other than the trailing `=` padding: one table
-    /// lookup per byte, as this runs over every token of every request.
+    /// 1 for each byte that is not a b64token character (RFC 6750 §2.1), `=` padding aside.
     #[allow(clippy::indexing_slicing)] // evaluated at compile time, with `b < 256`
-    const B64TOKEN: [bool; 256] = {
-        let mut table = [false; 256];
+    const NOT_B64TOKEN: [u8; 256] = {
+        let mut table = [1; 256];
         let mut b = 0;
         while b < 256 {
             let c = b as u8;
-            table[b] =
-                c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/');
+            if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') {
+                table[b] = 0;
+            }
             b += 1;
         }
         table
     };
-    let body_len = token.len() - token.iter().rev().take_while(|&&b| b == b'=').count();
-    body_len > 0
-        && token
-            .iter()
-            .take(body_len)
-            .all(|&b| B64TOKEN.get(usize::from(b)).copied().unwrap_or(false))
+    let padding = token.iter().rev().take_while(|&&b| b == b'=').count();
+    let body = token.get(..token.len() - padding).unwrap_or_default();
+    // OR-ing the table entries, with no early exit, lets the loop run without a branch per byte:
+    // this runs over every token of every request.
+    !body.is_empty()
+        && body.iter().fold(0u8, |bad, &b| {
+            bad | NOT_B64TOKEN.get(usize::from(b)).copied().unwrap_or(1)
+        }) == 0
 }
 
 fn bearer_from_authorization(parts: &Parts) -> Result<Option<&[u8]>, AuthError> {
