@@ -16,8 +16,6 @@
 
 mod common;
 
-use tollgate::cognito::{Cognito, TokenUse};
-
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -26,28 +24,9 @@ async fn main() {
     }
 }
 
-/// The Cognito preset from the `COGNITO_*` variables.
-fn cognito_from_env() -> Result<Cognito, String> {
-    let region = common::required("COGNITO_REGION", "eu-west-1")?;
-    let pool = common::required("COGNITO_USER_POOL_ID", "eu-west-1_AbCdEf123")?;
-    let clients = common::required("COGNITO_CLIENT_IDS", "4t2dd3kq8vnbs1ea0m6mrsnu4i")?;
-    let token_use: TokenUse = common::optional("COGNITO_TOKEN_USE")
-        .as_deref()
-        .unwrap_or("access")
-        .parse()
-        .map_err(|e| format!("COGNITO_TOKEN_USE: {e}"))?;
-    let mut cognito = Cognito::new(region, pool)
-        .client_ids(common::list(&clients))
-        .token_use(token_use);
-    if let Some(url) = common::optional("COGNITO_JWKS_URL") {
-        cognito = cognito.jwks_url(url);
-    }
-    Ok(cognito)
-}
-
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
-    let cognito = cognito_from_env()?;
+    let cognito = common::cognito_from_env()?;
     let addr = common::addr_from_env()?;
     let provider = cognito.build().await?;
 

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 
+use tollgate::cognito::{Cognito, TokenUse};
 use tollgate::jwt::{Algorithm, JwtProvider};
 
 /// A required environment variable, or a message naming it with an example value.
@@ -42,6 +43,25 @@ pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::erro
         builder = builder.algorithms(algorithms);
     }
     Ok(builder.build().await?)
+}
+
+/// The Cognito preset from the `COGNITO_*` variables.
+pub(crate) fn cognito_from_env() -> Result<Cognito, String> {
+    let region = required("COGNITO_REGION", "eu-west-1")?;
+    let pool = required("COGNITO_USER_POOL_ID", "eu-west-1_AbCdEf123")?;
+    let clients = required("COGNITO_CLIENT_IDS", "4t2dd3kq8vnbs1ea0m6mrsnu4i")?;
+    let token_use: TokenUse = optional("COGNITO_TOKEN_USE")
+        .as_deref()
+        .unwrap_or("access")
+        .parse()
+        .map_err(|e| format!("COGNITO_TOKEN_USE: {e}"))?;
+    let mut cognito = Cognito::new(region, pool)
+        .client_ids(list(&clients))
+        .token_use(token_use);
+    if let Some(url) = optional("COGNITO_JWKS_URL") {
+        cognito = cognito.jwks_url(url);
+    }
+    Ok(cognito)
 }
 
 /// The listen address from `ADDR`, default 127.0.0.1:3000.

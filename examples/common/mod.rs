@@ -3,7 +3,9 @@
 mod env;
 
 #[allow(unused_imports)] // each example uses some of these
-pub(crate) use env::{addr_from_env, init_tracing, list, optional, provider_from_env, required};
+pub(crate) use env::{
+    addr_from_env, cognito_from_env, init_tracing, list, optional, provider_from_env, required,
+};
 
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
