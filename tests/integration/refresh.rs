@@ -25,6 +25,19 @@ fn provider_for(issuer: &DevIssuer, jwks: &JwksServer) -> JwtProviderBuilder {
         .jwks_url(&jwks.url)
 }
 
+/// The usual cast: a development issuer, a JWKS server publishing its `dev-rsa` key, and a
+/// clock that moves only when told to.
+async fn cast() -> (DevIssuer, JwksServer, ManualClock) {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
+    (issuer, jwks, ManualClock::new())
+}
+
+/// A provider for `issuer` reading `jwks` on `clock`.
+fn managed(issuer: &DevIssuer, jwks: &JwksServer, clock: &ManualClock) -> JwtProviderBuilder {
+    provider_for(issuer, jwks).clock(clock.clone())
+}
+
 /// Waits (bounded, in real time) until the server has seen `n` requests in all.
 async fn hits_reach(jwks: &JwksServer, n: usize) {
     eventually(&format!("{n} JWKS requests"), || jwks.hits() >= n).await;
@@ -43,8 +56,7 @@ async fn cache_control_schedules_refreshes_and_304_keeps_the_set() {
     jwks.set_headers(&[("cache-control", "public, max-age=3600")]);
     jwks.set_etag(Some("\"v1\""));
     let clock = ManualClock::new();
-    let provider = provider_for(&issuer, &jwks)
-        .clock(clock.clone())
+    let provider = managed(&issuer, &jwks, &clock)
         .build()
         .await
         .expect("provider");
@@ -101,11 +113,8 @@ async fn cache_control_schedules_refreshes_and_304_keeps_the_set() {
 
 #[tokio::test]
 async fn an_outage_serves_cached_keys_until_max_staleness_then_503_then_recovers() {
-    let issuer = DevIssuer::start().await.expect("issuer");
-    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
-    let clock = ManualClock::new();
-    let provider = provider_for(&issuer, &jwks)
-        .clock(clock.clone())
+    let (issuer, jwks, clock) = cast().await;
+    let provider = managed(&issuer, &jwks, &clock)
         .refresh_interval(HOUR)
         .max_staleness(6 * HOUR)
         .build()
@@ -183,11 +192,8 @@ async fn an_outage_serves_cached_keys_until_max_staleness_then_503_then_recovers
 
 #[tokio::test]
 async fn failed_refreshes_back_off_exponentially() {
-    let issuer = DevIssuer::start().await.expect("issuer");
-    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
-    let clock = ManualClock::new();
-    let provider = provider_for(&issuer, &jwks)
-        .clock(clock.clone())
+    let (issuer, jwks, clock) = cast().await;
+    let provider = managed(&issuer, &jwks, &clock)
         .refresh_interval(10 * MINUTE)
         .build()
         .await
@@ -213,11 +219,8 @@ async fn failed_refreshes_back_off_exponentially() {
 
 #[tokio::test]
 async fn a_flood_of_1000_unknown_kids_costs_one_fetch_per_cooldown() {
-    let issuer = DevIssuer::start().await.expect("issuer");
-    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
-    let clock = ManualClock::new();
-    let provider = provider_for(&issuer, &jwks)
-        .clock(clock.clone())
+    let (issuer, jwks, clock) = cast().await;
+    let provider = managed(&issuer, &jwks, &clock)
         .build()
         .await
         .expect("provider");
@@ -481,13 +484,10 @@ async fn providers_of_one_jwks_url_share_one_manager() {
 
 #[tokio::test]
 async fn the_refresh_task_stops_when_the_last_provider_is_dropped() {
-    let issuer = DevIssuer::start().await.expect("issuer");
-    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
-    let clock = ManualClock::new();
+    let (issuer, jwks, clock) = cast().await;
     let runtime = tokio::runtime::Handle::current().metrics();
     let tasks_before = runtime.num_alive_tasks();
-    let provider = provider_for(&issuer, &jwks)
-        .clock(clock.clone())
+    let provider = managed(&issuer, &jwks, &clock)
         .build()
         .await
         .expect("provider");
@@ -521,11 +521,8 @@ async fn the_refresh_task_stops_when_the_last_provider_is_dropped() {
 
 #[tokio::test]
 async fn shutdown_stops_refreshing_but_keeps_serving_cached_keys() {
-    let issuer = DevIssuer::start().await.expect("issuer");
-    let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
-    let clock = ManualClock::new();
-    let provider = provider_for(&issuer, &jwks)
-        .clock(clock.clone())
+    let (issuer, jwks, clock) = cast().await;
+    let provider = managed(&issuer, &jwks, &clock)
         .build()
         .await
         .expect("provider");
