@@ -34,16 +34,5 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     }
     let provider = auth0.build().await?;
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
-    println!(
-        "auth0 listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
-        listener.local_addr()?,
-        provider.issuer(),
-        provider.jwks_url(),
-        provider.key_count()
-    );
-    axum::serve(listener, common::app_with(provider, common::Admin::Scope)).await?;
-    Ok(())
+    common::serve_jwt("auth0", addr, provider, common::Admin::Scope).await
 }

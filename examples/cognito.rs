@@ -30,16 +30,5 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr = common::addr_from_env()?;
     let provider = cognito.build().await?;
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
-    println!(
-        "cognito listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
-        listener.local_addr()?,
-        provider.issuer(),
-        provider.jwks_url(),
-        provider.key_count()
-    );
-    axum::serve(listener, common::app_with(provider, common::Admin::Group)).await?;
-    Ok(())
+    common::serve_jwt("cognito", addr, provider, common::Admin::Group).await
 }

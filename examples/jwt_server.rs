@@ -24,15 +24,5 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr = common::addr_from_env()?;
     let provider = common::provider_from_env().await?;
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
-    println!(
-        "jwt_server listening on http://{} (JWKS {}, {} keys loaded)",
-        listener.local_addr()?,
-        provider.jwks_url(),
-        provider.key_count()
-    );
-    axum::serve(listener, common::app(provider)).await?;
-    Ok(())
+    common::serve_jwt("jwt_server", addr, provider, common::Admin::Scope).await
 }

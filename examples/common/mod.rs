@@ -7,9 +7,12 @@ pub(crate) use env::{
     addr_from_env, cognito_from_env, init_tracing, list, optional, provider_from_env, required,
 };
 
+use std::net::SocketAddr;
+
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
 use tollgate::guard::{any_of, group, scope, GuardLayer};
+use tollgate::jwt::JwtProvider;
 use tollgate::{AuthLayer, Principal, Provider};
 
 /// Who may call `GET /admin`.
@@ -59,4 +62,27 @@ async fn me(principal: Principal) -> Json<Principal> {
 
 async fn admin(principal: Principal) -> Json<Value> {
     Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
+}
+
+/// Serves [`app_with`] for a JWT `provider` on `addr`, after printing
+/// `NAME listening on http://ADDR (issuer …, JWKS …, N keys loaded)`.
+#[allow(dead_code)] // the examples with other providers print their own line
+pub(crate) async fn serve_jwt(
+    name: &str,
+    addr: SocketAddr,
+    provider: JwtProvider,
+    rule: Admin,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    println!(
+        "{name} listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
+        listener.local_addr()?,
+        provider.issuer(),
+        provider.jwks_url(),
+        provider.key_count()
+    );
+    axum::serve(listener, app_with(provider, rule)).await?;
+    Ok(())
 }
