@@ -5,7 +5,9 @@
 #   FUZZ_SECONDS=600 scripts/fuzz.sh verify  # one target, longer
 #
 # Targets: credential (credential extraction), token (JWS parsing and claim checks), jwks (JWKS
-# parsing), verify (the whole verify path of a real JwtProvider).
+# parsing), verify (the whole verify path of a real JwtProvider). Each target's body is a function
+# in src/fuzzing.rs; tests/integration/fuzz_corpus.rs replays the seed corpora through them on
+# stable Rust in every test run, so a broken target fails CI without nightly.
 #
 # On first use this installs a pinned cargo-fuzz into .tools/ (git-ignored). Each run starts from
 # the committed seeds in fuzz/corpus/<target>/ (written by `cargo run --example gen_vectors`) and

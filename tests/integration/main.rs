@@ -5,6 +5,8 @@
 mod algorithms;
 mod backend;
 mod examples;
+#[cfg(feature = "fuzzing")]
+mod fuzz_corpus;
 mod grpc;
 mod guards;
 mod interop;
