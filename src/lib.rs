@@ -61,7 +61,8 @@
 //!   is rejected;
 //! - RSA keys under 2048 bits, `use: enc` keys and symmetric (`oct`) keys in a JWKS are ignored;
 //! - the issuer's keys are refreshed in the background and on an unknown `kid` (single flight,
-//!   30 s cooldown), and survive an issuer outage for up to 24 h (see [`jwks`]);
+//!   at most one such fetch per 3 s), survive an issuer outage for up to 24 h, and a key the
+//!   issuer stops listing stops verifying at once (see [`jwks`]);
 //! - JWKS and discovery over https only (plain http only for loopback, or behind
 //!   [`jwt::JwtProviderBuilder::dangerous_allow_http`]), with timeouts and a 1 MiB cap;
 //! - tokens are never logged, and `Debug` of a [`Credential`] shows only its length.

@@ -1,5 +1,5 @@
 //! The key-set manager of one JWKS URL: lock-free reads, one owned refresh task, single-flight
-//! fetches, cooldowns, backoff and bounded staleness.
+//! fetches, bounds on fetches for unknown `kid`s, backoff and bounded staleness.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -20,6 +20,9 @@ use crate::fetch::{Fetched, Fetcher, Validators};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct CacheSettings {
     pub(crate) schedule: Schedule,
+    /// Least time between two fetches caused by unknown `kid`s, whatever the kids.
+    pub(crate) unknown_kid_interval: Duration,
+    /// How long a `kid` that a fetch did not list is refused without another fetch.
     pub(crate) unknown_kid_cooldown: Duration,
     pub(crate) unknown_kid_wait: Duration,
     pub(crate) max_staleness: Duration,
@@ -40,6 +43,11 @@ pub(crate) struct JwksCache {
     next_attempt_ms: AtomicU64,
     /// Unix ms of the last fetch started for an unknown `kid`; 0: none yet.
     last_on_demand_ms: AtomicU64,
+    /// Unix ms at which the last completed fetch started.
+    completed_fetch_started_ms: AtomicU64,
+    /// `kid`s that a fetch started after they were asked for did not list, with the Unix ms
+    /// until which they are refused without fetching. Only the unknown-`kid` path touches it.
+    absent_kids: Mutex<HashMap<Box<str>, u64>>,
     /// Set while a fetch runs: every other caller waits for that one.
     fetching: AtomicBool,
     /// Bumped after each fetch, waking the callers that waited for it.
@@ -68,6 +76,9 @@ impl fmt::Debug for JwksCache {
             .finish_non_exhaustive()
     }
 }
+
+/// At most this many absent `kid`s are remembered; beyond, misses are bounded by the interval.
+const MAX_ABSENT_KIDS: usize = 4096;
 
 type RegistryKey = (tokio::runtime::Id, String, CacheSettings);
 
@@ -122,6 +133,8 @@ impl JwksCache {
             fresh_at_ms: AtomicU64::new(0),
             next_attempt_ms: AtomicU64::new(0),
             last_on_demand_ms: AtomicU64::new(0),
+            completed_fetch_started_ms: AtomicU64::new(0),
+            absent_kids: Mutex::default(),
             fetching: AtomicBool::new(false),
             fetched: watch::Sender::new(0),
             state: Mutex::default(),
@@ -196,7 +209,11 @@ impl JwksCache {
             if !self.fetching.swap(true, Ordering::AcqRel) {
                 let cache = Arc::clone(self);
                 tokio::spawn(async move {
+                    let started = unix_millis(cache.clock.now()).max(1);
                     cache.fetch().await;
+                    cache
+                        .completed_fetch_started_ms
+                        .store(started, Ordering::Release);
                     cache.fetching.store(false, Ordering::Release);
                     cache.fetched.send_modify(|n| *n += 1);
                 });
@@ -205,8 +222,12 @@ impl JwksCache {
         let _ = done.changed().await;
     }
 
-    /// Fetches the JWKS (conditionally, when validators are known) and records the outcome. On
-    /// any failure, including a document without a single usable key, the keys stay.
+    /// Fetches the JWKS (conditionally, when validators are known) and records the outcome.
+    ///
+    /// A well-formed JWKS document from a 2xx answer is authoritative: it replaces the keys
+    /// even when it holds no usable key, because that is how an issuer withdraws a compromised
+    /// key; requests then get 503 until a set with a usable key arrives. A transport error, a
+    /// non-2xx status, malformed JSON or an oversized body is an outage: the keys stay.
     async fn fetch(&self) {
         let (validators, count) = {
             let mut state = lock(&self.state);
@@ -226,14 +247,7 @@ impl JwksCache {
                 headers,
             }) => match serde_json::from_slice::<JwksDocument>(&body) {
                 Err(e) => Err(format!("invalid JWKS JSON: {e}")),
-                Ok(doc) => {
-                    let set = KeySet::parse(doc);
-                    if set.is_empty() {
-                        Err("the JWKS holds no usable key".to_owned())
-                    } else {
-                        Ok((headers, Some((set, validators))))
-                    }
-                }
+                Ok(doc) => Ok((headers, Some((KeySet::parse(doc), validators)))),
             },
             Err(e) => Err(e.to_string()),
         };
@@ -245,14 +259,31 @@ impl JwksCache {
                     self.install(set);
                     state.validators = validators;
                 }
-                let lifetime = freshness(&headers, now);
-                let delay = self.settings.schedule.after_success(lifetime);
-                state.failures = 0;
-                state.last_success = Some(now);
                 self.fresh_at_ms
                     .store(unix_millis(now).max(1), Ordering::Release);
-                self.schedule(now, delay);
-                tracing::debug!(target: TARGET, url = %self.url, next_refresh_in = ?delay, "JWKS refreshed");
+                state.last_success = Some(now);
+                if self.keys.load().is_empty() {
+                    // The issuer says it has no key we may use: nothing verifies, and the set
+                    // is fetched again on the failure backoff rather than its Cache-Control.
+                    state.failures = state.failures.saturating_add(1);
+                    let delay = self.settings.schedule.after_failure(state.failures);
+                    self.schedule(now, delay);
+                    let error = "the JWKS lists no usable key; requests get 503 until it does";
+                    tracing::warn!(
+                        target: TARGET,
+                        url = %self.url,
+                        consecutive_failures = state.failures,
+                        retry_in = ?delay,
+                        "{error}"
+                    );
+                    state.last_error = Some((now, error.to_owned()));
+                } else {
+                    let lifetime = freshness(&headers, now);
+                    let delay = self.settings.schedule.after_success(lifetime);
+                    state.failures = 0;
+                    self.schedule(now, delay);
+                    tracing::debug!(target: TARGET, url = %self.url, next_refresh_in = ?delay, "JWKS refreshed");
+                }
             }
             Err(error) => {
                 state.failures = state.failures.saturating_add(1);
@@ -304,21 +335,34 @@ impl JwksCache {
         self.next_attempt_ms.store(at, Ordering::Release);
     }
 
-    /// Called when a token names a key the set lacks, or no usable keys are loaded.
+    /// Called when a token names a `kid` the set lacks (`kid`), or no usable keys are loaded
+    /// (`None`). Two bounds keep the issuer safe from floods of made-up kids without locking
+    /// out a key the issuer has just published:
     ///
-    /// If a fetch is in flight, waits for it. Otherwise fetches, unless the last fetch for an
-    /// unknown key started less than a cooldown ago: then returns at once, so a flood of
-    /// made-up kids costs the issuer one request per cooldown. Never waits longer than the
-    /// configured bound; the caller then looks at the keys once more.
-    pub(crate) async fn refresh_on_miss(self: &Arc<Self>) {
+    /// - a `kid` that a fetch started after it was asked for did not list is refused at once,
+    ///   without fetching, for the unknown-`kid` cooldown: one made-up kid repeated costs one
+    ///   fetch per cooldown;
+    /// - any other miss fetches, unless a fetch for a miss started less than the unknown-`kid`
+    ///   interval ago: then it joins the fetch in flight, if any, or returns at once. So
+    ///   distinct made-up kids cost at most one fetch per interval, and a `kid` first seen
+    ///   right after a fetch waits at most one interval.
+    ///
+    /// Never waits longer than the configured bound; the caller then looks at the keys again.
+    pub(crate) async fn refresh_on_miss(self: &Arc<Self>, kid: Option<&str>) {
         if self.stopped.load(Ordering::Acquire) {
             return;
         }
         let now = unix_millis(self.clock.now()).max(1);
+        if let Some(kid) = kid {
+            if self.known_absent(kid, now) {
+                tracing::debug!(target: TARGET, url = %self.url, kid, "a kid the last fetch did not list; not fetching");
+                return;
+            }
+        }
         let last = self.last_on_demand_ms.load(Ordering::Acquire);
-        let cooling =
-            last != 0 && now < last.saturating_add(millis(self.settings.unknown_kid_cooldown));
-        let start = !cooling
+        let too_soon =
+            last != 0 && now < last.saturating_add(millis(self.settings.unknown_kid_interval));
+        let start = !too_soon
             && self
                 .last_on_demand_ms
                 .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
@@ -326,15 +370,53 @@ impl JwksCache {
         if start {
             tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
         } else if !self.fetching.load(Ordering::Acquire) {
-            tracing::debug!(target: TARGET, url = %self.url, "unknown key during the cooldown; not fetching");
+            tracing::debug!(target: TARGET, url = %self.url, "unknown key within the interval since the last fetch for one; not fetching");
             return;
         }
         let wait = self.settings.unknown_kid_wait;
         tokio::select! {
-            () = self.fetch_shared(start) => {}
+            () = self.fetch_shared(start) => {
+                if let Some(kid) = kid {
+                    self.note_if_absent(kid, now);
+                }
+            }
             () = self.clock.sleep(wait) => {
                 tracing::debug!(target: TARGET, url = %self.url, ?wait, "gave up waiting for the JWKS fetch; it goes on in the background");
             }
+        }
+    }
+
+    /// Whether `kid` is remembered as absent at `now_ms` (expired entries are dropped).
+    fn known_absent(&self, kid: &str, now_ms: u64) -> bool {
+        let mut absent = lock(&self.absent_kids);
+        match absent.get(kid) {
+            Some(&until) if now_ms < until => true,
+            Some(_) => {
+                absent.remove(kid);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// After a fetch: remembers `kid`, asked for at `asked_ms`, as absent if the last completed
+    /// fetch started no earlier and the set still lacks it. A fetch that began before the
+    /// request may predate the key's publication, so it proves nothing.
+    fn note_if_absent(&self, kid: &str, asked_ms: u64) {
+        if self.completed_fetch_started_ms.load(Ordering::Acquire) < asked_ms
+            || self.keys.load().kids().any(|k| k == kid)
+        {
+            return;
+        }
+        let now = unix_millis(self.clock.now());
+        let until = now.saturating_add(millis(self.settings.unknown_kid_cooldown));
+        let mut absent = lock(&self.absent_kids);
+        if absent.len() >= MAX_ABSENT_KIDS {
+            absent.retain(|_, &mut until| now < until);
+        }
+        // Full of live entries: the interval alone bounds the fetches.
+        if absent.len() < MAX_ABSENT_KIDS {
+            absent.insert(kid.into(), until);
         }
     }
 
@@ -347,14 +429,14 @@ impl JwksCache {
     /// next fetch attempt, between 1 s and 5 min.
     pub(crate) fn retry_after(&self) -> Duration {
         let now = unix_millis(self.clock.now());
-        let cooldown_end = self
+        let interval_end = self
             .last_on_demand_ms
             .load(Ordering::Acquire)
-            .saturating_add(millis(self.settings.unknown_kid_cooldown));
+            .saturating_add(millis(self.settings.unknown_kid_interval));
         let next = self
             .next_attempt_ms
             .load(Ordering::Acquire)
-            .min(cooldown_end);
+            .min(interval_end);
         Duration::from_millis(next.saturating_sub(now))
             .clamp(Duration::from_secs(1), Duration::from_secs(300))
     }

@@ -15,15 +15,24 @@
 //!   `ETag`, `If-Modified-Since` with `Last-Modified`); a 304 keeps the set and renews it.
 //! - **Backoff**: after a failed fetch the next attempt comes after 2 s, then 4 s, 8 s, … up
 //!   to 5 min (each with jitter: a random half to whole of the step).
-//! - **Unknown `kid`**: one fetch, shared by all concurrent requests (single flight); after
-//!   each such fetch a cooldown (default 30 s) during which an unknown `kid` is answered 401 at
-//!   once. A request waits for the fetch at most 2 s (default), then gets 401; the fetch goes
-//!   on in the background.
-//! - **Outages**: a failed fetch, non-2xx status, timeout, malformed JSON, oversized body
-//!   (default cap 1 MiB) or a set without a usable key leaves the last good keys in place, for
-//!   up to the maximum staleness (default 24 h) since they were last fetched or confirmed.
-//!   Past it, or when no set was ever loaded, requests get 503 with `Retry-After` (never 401:
-//!   the client is not at fault).
+//! - **Unknown `kid`**: one fetch, shared by all concurrent requests (single flight). Two
+//!   bounds protect the issuer from floods of made-up kids without locking out a key it has
+//!   just published: at most one such fetch per interval (default 3 s; sooner, an unknown
+//!   `kid` is answered 401 at once), and a `kid` that a fetch started after it was first seen
+//!   did not list is answered 401 without fetching for a cooldown (default 30 s). So a new key
+//!   is accepted at most one interval after the issuer publishes it, whatever fetch came just
+//!   before; distinct made-up kids cost one fetch per interval, a repeated one a fetch per
+//!   cooldown. A request waits for the fetch at most 2 s (default), then gets 401; the fetch
+//!   goes on in the background.
+//! - **Withdrawal**: a well-formed JWKS document from a 2xx answer is authoritative. A key it no
+//!   longer lists stops verifying at once, tokens in the verified-token cache included; if it
+//!   lists no usable key at all (`{"keys":[]}`, or only keys tollgate skips), requests get 503
+//!   with `Retry-After` until the issuer publishes one, fetched again on the failure backoff.
+//! - **Outages**: a failed fetch, non-2xx status, timeout, malformed JSON or oversized body
+//!   (default cap 1 MiB) leaves the last good keys in place, for up to the maximum staleness
+//!   (default 24 h) since they were last fetched or confirmed. Past it, or when no set was
+//!   ever loaded, requests get 503 with `Retry-After` (never 401: the client is not at
+//!   fault).
 //! - **Health**: [`JwksHandle::status`] reports the key count, last success and its age, last
 //!   error, consecutive failures and the next refresh, for readiness probes.
 //!
@@ -94,7 +103,7 @@ impl JwksHandle {
     }
 
     /// Fetches the JWKS now (or waits for the fetch in flight), whatever the schedule and the
-    /// unknown-`kid` cooldown say. The outcome shows in [`status`](Self::status).
+    /// unknown-`kid` bounds say. The outcome shows in [`status`](Self::status).
     pub async fn refresh(&self) {
         self.cache.refresh_now().await;
     }

@@ -186,6 +186,7 @@ pub struct JwtProviderBuilder {
     max_response_bytes: usize,
     refresh_window: (Duration, Duration),
     retry_backoff: (Duration, Duration),
+    unknown_kid_interval: Duration,
     unknown_kid_cooldown: Duration,
     unknown_kid_wait: Duration,
     max_staleness: Duration,
@@ -305,9 +306,20 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// Minimum time between two fetches caused by unknown `kid`s (default 30 s). During the
-    /// cooldown a token with an unknown `kid` is rejected at once, so a flood of made-up kids
-    /// costs the issuer one request per cooldown.
+    /// Least time between two JWKS fetches caused by unknown `kid`s, whatever the kids
+    /// (default 3 s). A token with an unknown `kid` arriving sooner is rejected at once (or
+    /// joins the fetch in flight), so made-up kids cost the issuer at most one request per
+    /// interval. It is also the longest a newly published key can be refused: the first
+    /// request with its `kid` after the interval fetches it.
+    pub fn unknown_kid_interval(mut self, interval: Duration) -> Self {
+        self.unknown_kid_interval = interval;
+        self
+    }
+
+    /// How long a `kid` is refused without fetching once a fetch made after it was first seen
+    /// did not list it (default 30 s), so one made-up or withdrawn `kid` sent again and again
+    /// costs one fetch per cooldown. Only fetches that started after the request count: a
+    /// key the issuer publishes later is never held back by an older fetch.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
         self
@@ -421,7 +433,7 @@ impl JwtProviderBuilder {
     /// starts the background refresh.
     ///
     /// If the first JWKS fetch fails, the provider is still built: requests are answered 503
-    /// until a fetch succeeds (retried on demand, at most once per cooldown, and in the
+    /// until a fetch succeeds (retried on demand, at most once per unknown-`kid` interval, and in the
     /// background).
     ///
     /// # Errors
@@ -488,6 +500,7 @@ impl JwtProviderBuilder {
                 backoff_initial: initial,
                 backoff_max: most,
             },
+            unknown_kid_interval: self.unknown_kid_interval,
             unknown_kid_cooldown: self.unknown_kid_cooldown,
             unknown_kid_wait: self.unknown_kid_wait,
             max_staleness: self.max_staleness,
@@ -630,6 +643,7 @@ impl JwtProvider {
             max_response_bytes: DEFAULT_MAX_BYTES,
             refresh_window: (Duration::from_secs(300), Duration::from_secs(24 * 3600)),
             retry_backoff: (Duration::from_secs(2), Duration::from_secs(300)),
+            unknown_kid_interval: Duration::from_secs(3),
             unknown_kid_cooldown: Duration::from_secs(30),
             unknown_kid_wait: Duration::from_secs(2),
             max_staleness: Duration::from_secs(24 * 3600),
@@ -669,9 +683,13 @@ impl JwtProvider {
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         match self.inner.verify_cached(token) {
             Ok(principal) => Ok(principal),
-            Err(Miss::UnknownKey | Miss::NoKeys) => {
+            Err(miss @ (Miss::UnknownKey(_) | Miss::NoKeys)) => {
                 // The issuer may have rotated its keys since the last fetch.
-                self.inner.cache.refresh_on_miss().await;
+                let kid = match &miss {
+                    Miss::UnknownKey(kid) => Some(&**kid),
+                    _ => None,
+                };
+                self.inner.cache.refresh_on_miss(kid).await;
                 self.inner
                     .verify_cached(token)
                     .map_err(|miss| self.inner.miss_error(miss))
@@ -683,7 +701,8 @@ impl JwtProvider {
 
 enum Miss {
     NoKeys,
-    UnknownKey,
+    /// The token's `kid`, which the key set lacks.
+    UnknownKey(Box<str>),
     Rejected(AuthError),
 }
 
@@ -713,7 +732,9 @@ impl Inner {
                 key
             }
             Lookup::Found(_) => return Err(reject(Reason::BadSignature)),
-            Lookup::UnknownKid => return Err(Miss::UnknownKey),
+            Lookup::UnknownKid => {
+                return Err(Miss::UnknownKey(parsed.kid.unwrap_or_default().into()))
+            }
             Lookup::NoMatch => return Err(reject(Reason::NoMatchingKey)),
         };
         self.policy
@@ -752,7 +773,7 @@ impl Inner {
     fn miss_error(&self, miss: Miss) -> AuthError {
         match miss {
             Miss::NoKeys => AuthError::unavailable(self.cache.retry_after()),
-            Miss::UnknownKey => AuthError::invalid_token(Reason::UnknownKey),
+            Miss::UnknownKey(_) => AuthError::invalid_token(Reason::UnknownKey),
             Miss::Rejected(error) => error,
         }
     }
@@ -777,7 +798,7 @@ impl Provider for JwtProvider {
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
         match self.inner.verify_cached(credential.token()) {
             Ok(principal) => Some(Ok(principal)),
-            Err(Miss::UnknownKey | Miss::NoKeys) => None,
+            Err(Miss::UnknownKey(_) | Miss::NoKeys) => None,
             Err(miss) => Some(Err(self.inner.miss_error(miss))),
         }
     }

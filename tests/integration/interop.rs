@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tollgate::cognito::{Cognito, CognitoClaims, TokenUse};
 use tollgate::jwt::JwtProvider;
 use tollgate::{AuthLayer, Reason};
@@ -377,6 +377,28 @@ impl OidcServer {
         assert_eq!(reply.status, 200, "{}", reply.body);
         reply.json()["kid"].as_str().expect("kid").to_owned()
     }
+
+    /// Publishes one more key without signing with it; its kid.
+    async fn publish(&self) -> String {
+        let reply = send(client().post(format!("{}/__publish", self.issuer))).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["kid"].as_str().expect("kid").to_owned()
+    }
+
+    /// How many requests the server's JWKS endpoint has had.
+    async fn jwks_fetches(&self) -> u64 {
+        let reply = send(client().get(format!("{}/__jwks_fetches", self.issuer))).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.json()["fetches"].as_u64().expect("fetches")
+    }
+}
+
+/// `token` with its header replaced by one naming `kid` (the signature no longer matches,
+/// which does not matter: an unknown kid is decided before any signature check).
+fn with_kid(token: &str, kid: &str) -> String {
+    let header = json!({"alg": "RS256", "typ": "at+jwt", "kid": kid}).to_string();
+    let rest = token.split_once('.').expect("a JWS").1;
+    format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header))
 }
 
 fn header(token: &str) -> Value {
@@ -440,6 +462,82 @@ async fn oidc_provider_client_credentials_at_jwt_through_discovery_and_live_key_
     let me = get_me(&api, &second).await;
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(provider.key_count(), 2, "the new key was fetched");
+    assert!(
+        provider.verify(&first).await.is_ok(),
+        "the old key is still published"
+    );
+}
+
+/// The rotation that used to lock everyone out for 30 s: the issuer publishes an extra key
+/// (tollgate fetches it, here for an unrelated unknown kid), then a moment later rotates and
+/// signs with a new kid. Tokens with the new kid are accepted within 5 s of the rotation, while
+/// a flood of made-up kids still costs the issuer at most two JWKS requests.
+#[tokio::test]
+async fn oidc_provider_key_rotation_right_after_a_fetch_locks_nobody_out() {
+    let test = "oidc_provider_key_rotation_right_after_a_fetch_locks_nobody_out";
+    if !OidcServer::available(test) {
+        return;
+    }
+    let server = OidcServer::start();
+    let provider = JwtProvider::builder(&server.issuer)
+        .audience(RESOURCE)
+        .require_at_jwt()
+        .build()
+        .await
+        .expect("build through discovery");
+    let api = serve(app(AuthLayer::new(provider.clone()))).await;
+    let first = server.token().await;
+    assert_eq!(get_me(&api, &first).await.status, 200);
+
+    // A flood of 200 distinct made-up kids, all at once.
+    let before = server.jwks_fetches().await;
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let request = client()
+                .get(format!("{}/me", api.base))
+                .bearer_auth(with_kid(&first, &format!("made-up-{i}")));
+            tokio::spawn(send(request))
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.expect("join").status, 401);
+    }
+    let flood_fetches = server.jwks_fetches().await - before;
+    assert!(
+        (1..=2).contains(&flood_fetches),
+        "200 made-up kids cost {flood_fetches} JWKS requests"
+    );
+
+    // The issuer publishes an extra key; tollgate fetches it for another unknown kid.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let extra = server.publish().await;
+    assert_eq!(get_me(&api, &with_kid(&first, "stray")).await.status, 401);
+    assert_eq!(provider.key_count(), 2, "the extra key {extra} was fetched");
+
+    // Right after that fetch the issuer rotates and signs with a new kid.
+    let rotated = std::time::Instant::now();
+    let new_kid = server.rotate().await;
+    let second = server.token().await;
+    assert_eq!(header(&second)["kid"], new_kid.as_str());
+    let mut statuses = Vec::new();
+    loop {
+        let status = get_me(&api, &second).await.status;
+        statuses.push(status);
+        if status == 200 {
+            break;
+        }
+        assert_eq!(status, 401, "{statuses:?}");
+        assert!(
+            rotated.elapsed() < Duration::from_secs(5),
+            "the new kid was still refused 5 s after the rotation: {statuses:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        rotated.elapsed() < Duration::from_secs(5),
+        "accepted after {:?}",
+        rotated.elapsed()
+    );
     assert!(
         provider.verify(&first).await.is_ok(),
         "the old key is still published"

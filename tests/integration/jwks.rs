@@ -10,7 +10,7 @@ use tollgate::{AuthLayer, ConfigError};
 use crate::support::*;
 
 #[tokio::test]
-async fn unknown_kid_flood_costs_one_fetch_per_cooldown() {
+async fn an_unknown_kid_flood_costs_one_fetch_then_fails_fast() {
     let issuer = DevIssuer::start().await.expect("issuer");
     let provider = issuer.provider().build().await.expect("provider");
     let server = serve(app(AuthLayer::new(provider))).await;
@@ -40,7 +40,7 @@ async fn unknown_kid_flood_costs_one_fetch_per_cooldown() {
     assert_eq!(
         issuer.jwks_fetches(),
         2,
-        "during the cooldown unknown kids fail fast without fetching"
+        "kids the fetch did not list fail fast without fetching"
     );
     assert_eq!(
         get_me(&server, &good).await.status,
@@ -151,7 +151,7 @@ async fn an_unreachable_issuer_gives_503_then_recovers() {
     let provider = JwtProvider::builder(issuer.issuer())
         .audience(issuer.audience())
         .jwks_url(&jwks.url)
-        .unknown_kid_cooldown(Duration::from_millis(1500))
+        .unknown_kid_interval(Duration::from_millis(1500))
         .build()
         .await
         .expect("build succeeds while the issuer is down");
@@ -173,7 +173,7 @@ async fn an_unreachable_issuer_gives_503_then_recovers() {
     assert_eq!(
         jwks.hits(),
         hits,
-        "inside the cooldown no new fetch is made"
+        "inside the interval no new fetch is made"
     );
 
     // Bad input still gets 401, not 503: nothing about it needs keys.
@@ -184,7 +184,7 @@ async fn an_unreachable_issuer_gives_503_then_recovers() {
     let reply = get_me(&server, &token).await;
     assert_eq!(
         reply.status, 200,
-        "after the cooldown the next request loads the keys: {reply:?}"
+        "after the interval the next request loads the keys: {reply:?}"
     );
 }
 

@@ -9,7 +9,10 @@
 // Key rotation on the live server: `POST /__rotate` generates a new signing key and rebuilds the
 // provider with the key set [new, old] behind the same listener, so the published JWKS gains
 // the new key (first, so it signs from now on) while the issuer URL and port stay the same. It
-// answers with the new key's kid. This endpoint exists only in this test server.
+// answers with the new key's kid. `POST /__publish` adds a key to the published set without
+// signing with it (last in the set), answering with its kid. `GET /__jwks_fetches` answers with
+// how many requests the JWKS endpoint (`/jwks`) has had. These endpoints exist only in this
+// test server.
 //
 // Needs oidc-provider installed in .interop/node_modules (scripts/interop-setup.sh); run as
 // `NODE_PATH=.interop/node_modules node tests/interop/oidc-server.mjs` or with the module
@@ -66,6 +69,7 @@ function build(issuer, keys) {
 }
 
 let keys = [newKey()];
+let jwksFetches = 0;
 const server = createServer();
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   const { port } = server.address();
@@ -79,6 +83,22 @@ server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kid: key.kid }));
       return;
+    }
+    if (req.method === 'POST' && req.url === '/__publish') {
+      const key = newKey();
+      keys = [...keys, key];
+      handler = build(issuer, keys);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kid: key.kid }));
+      return;
+    }
+    if (req.method === 'GET' && req.url === '/__jwks_fetches') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ fetches: jwksFetches }));
+      return;
+    }
+    if (req.url === '/jwks' || req.url.startsWith('/jwks?')) {
+      jwksFetches += 1;
     }
     handler(req, res);
   });
