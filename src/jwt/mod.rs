@@ -225,6 +225,10 @@ fn claim_list<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Vec<Box<s
 /// Verified tokens remembered per worker thread, by default.
 const DEFAULT_TOKEN_CACHE: usize = 1024;
 
+/// The longest `require_keys_at_build` wait: in effect forever, and a deadline every clock can
+/// represent.
+const LONGEST_BUILD_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// The largest leeway accepted: clock skew beyond this is a clock problem to fix, not to absorb.
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
@@ -332,8 +336,12 @@ impl JwtProviderBuilder {
     /// `timeout`, and fail with [`ConfigError::Jwks`] if they are not: for services that should
     /// not start without keys. By default `build()` makes one attempt and, if it fails,
     /// succeeds anyway (requests get 503 until the keys load).
+    ///
+    /// A timeout above 100 years is taken as 100 years, which is to say: wait until the keys
+    /// load (`Duration::MAX` is fine; the deadline is computed on the provider's clock and must
+    /// fit in a `SystemTime`).
     pub fn require_keys_at_build(mut self, timeout: Duration) -> Self {
-        self.startup = Startup::Require(timeout);
+        self.startup = Startup::Require(timeout.min(LONGEST_BUILD_WAIT));
         self
     }
 
@@ -408,7 +416,9 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// Accepts plain-`http` issuer and JWKS URLs on non-loopback hosts.
+    /// Accepts plain-`http` issuer and JWKS URLs on non-loopback hosts, and redirects to them.
+    /// Without it, plain http is accepted only on loopback hosts (development), for configured
+    /// URLs and redirect targets alike, and never after https.
     ///
     /// Danger: keys fetched without TLS can be swapped by anyone on the path, who can then sign
     /// tokens. Only for trusted private networks.
@@ -473,7 +483,7 @@ impl JwtProviderBuilder {
                 self.max_staleness
             )));
         }
-        let fetcher = Fetcher::new(self.http_timeout, self.max_response_bytes)?;
+        let fetcher = Fetcher::new(self.http_timeout, self.max_response_bytes, self.allow_http)?;
 
         let jwks_url = match self.jwks_url {
             Some(url) => url,
