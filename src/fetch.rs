@@ -38,12 +38,13 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                match redirect_allowed(attempt.previous(), attempt.url(), allow_http) {
+            .redirect(reqwest::redirect::Policy::custom(
+                move |attempt| match redirect_allowed(attempt.previous(), attempt.url(), allow_http)
+                {
                     Ok(()) => attempt.follow(),
                     Err(why) => attempt.error(why),
-                }
-            }))
+                },
+            ))
             .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::Invalid(format!("could not build the HTTP client: {e}")))?;
@@ -248,7 +249,11 @@ mod tests {
         let allowed = |previous: &[reqwest::Url], next: &reqwest::Url| {
             redirect_allowed(previous, next, false)
         };
-        assert!(allowed(std::slice::from_ref(&https), &url("https://cdn.example/jwks")).is_ok());
+        assert!(allowed(
+            std::slice::from_ref(&https),
+            &url("https://cdn.example/jwks")
+        )
+        .is_ok());
         assert!(allowed(std::slice::from_ref(&https), &http).is_err());
         assert!(allowed(std::slice::from_ref(&https), &loopback).is_err());
         assert!(allowed(&[https.clone(), https.clone()], &http).is_err());

@@ -44,7 +44,7 @@ use crate::clock::{unix_millis, Clock};
 use crate::credential::Credential;
 use crate::error::{AuthError, ConfigError, Reason};
 use crate::fetch::{check_url, Fetcher, DEFAULT_MAX_BYTES};
-use crate::jwks::{CacheSettings, JwksCache, JwksHandle, Lookup, Schedule};
+use crate::jwks::{CacheSettings, JwksCache, JwksHandle, Lookup, Schedule, UnpinnedRsa};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 use verified::{Verified, VerifiedTokens};
@@ -180,6 +180,8 @@ pub struct JwtProviderBuilder {
     audiences: Vec<String>,
     jwks_url: Option<String>,
     algorithms: Vec<Algorithm>,
+    /// Whether `algorithms()` was called: what an RSA key without `alg` may verify.
+    unpinned_rsa: UnpinnedRsa,
     leeway: Duration,
     required: Vec<String>,
     http_timeout: Duration,
@@ -258,8 +260,20 @@ impl JwtProviderBuilder {
     }
 
     /// The accepted algorithms (default: [`Algorithm::ASYMMETRIC`]).
+    ///
+    /// Calling this also decides what an RSA key published **without** `alg` may verify. RFC
+    /// 8725 §3.1 asks that each key be used with one algorithm, so by default such a key
+    /// verifies RS256 only (the algorithm issuers sign with unless told otherwise) and a PS256,
+    /// RS384, … token naming it is refused. Once the list is set here, explicitly, the key
+    /// verifies any RSA algorithm on this list: you have said which ones your issuer uses. A
+    /// key that names its `alg` verifies exactly that one either way. The presets
+    /// ([`Cognito`](crate::cognito), [`Auth0`](crate::auth0), [`Okta`](crate::okta)) do not
+    /// call it, so their alg-less RSA keys verify RS256 only, which is what those issuers sign
+    /// with (and their keys name `alg: RS256` anyway); calling it on a preset's
+    /// `into_jwt_builder()` is explicit.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algorithms = algorithms.into_iter().collect();
+        self.unpinned_rsa = UnpinnedRsa::AnyAllowed;
         self
     }
 
@@ -535,6 +549,7 @@ impl JwtProviderBuilder {
             inner: Arc::new(Inner {
                 name: self.name.into(),
                 algorithms: self.algorithms,
+                unpinned_rsa: self.unpinned_rsa,
                 policy: ClaimPolicy {
                     issuer: self.issuer,
                     audiences: self.audiences,
@@ -606,6 +621,7 @@ pub struct JwtProvider {
 struct Inner {
     name: Arc<str>,
     algorithms: Vec<Algorithm>,
+    unpinned_rsa: UnpinnedRsa,
     policy: ClaimPolicy,
     claim_names: ClaimNames,
     verified: Option<VerifiedTokens>,
@@ -634,6 +650,7 @@ impl JwtProvider {
             audiences: Vec::new(),
             jwks_url: None,
             algorithms: Algorithm::ASYMMETRIC.to_vec(),
+            unpinned_rsa: UnpinnedRsa::Rs256,
             leeway: Duration::from_secs(60),
             required: Vec::new(),
             http_timeout: Duration::from_secs(5),
@@ -711,12 +728,12 @@ impl Inner {
         if let Some(hit) = self
             .verified
             .as_ref()
-            .and_then(|tokens| tokens.get(token, now as f64, &keys))
+            .and_then(|tokens| tokens.get(token, now as f64, &keys, self.unpinned_rsa))
         {
             return Ok(hit);
         }
         let parsed = parse(token, &self.algorithms).map_err(reject)?;
-        let key = match keys.lookup(parsed.kid.as_deref(), parsed.alg) {
+        let key = match keys.lookup(parsed.kid.as_deref(), parsed.alg, self.unpinned_rsa) {
             Lookup::Found(key)
                 if key.verify(parsed.alg, parsed.signing_input, &parsed.signature) =>
             {
