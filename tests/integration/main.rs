@@ -4,6 +4,7 @@
 
 mod algorithms;
 mod backend;
+mod cookies;
 mod examples;
 mod grpc;
 mod guards;
