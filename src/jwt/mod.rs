@@ -373,6 +373,12 @@ impl JwtProviderBuilder {
     /// verifying again: the whole token must match byte for byte, `exp`/`nbf` are checked
     /// again, and the key that verified it must still be published (see the README's
     /// "Verified-token cache"). Each entry holds the token and its principal, typically 2–4 KiB.
+    /// Each provider has its own cache, even when providers share a key set.
+    ///
+    /// The cache keys on the token string, which is safe for caching a *success*, but one token
+    /// can have several valid strings: an ECDSA signature (r, s) has the twin (r, n − s), which
+    /// JWS does not forbid and tollgate accepts. So an application denylist (revoked or
+    /// logged-out tokens) must key on the `jti` claim, never on the token string.
     pub fn token_cache(mut self, capacity: usize) -> Self {
         self.token_cache = capacity;
         self
