@@ -5,7 +5,8 @@
 //! the size limit (8 KiB by default) is rejected before any decoding. A custom header, a cookie,
 //! or (explicitly, since URLs end up in logs) a query parameter can be configured instead or in
 //! addition; a request that presents a token in more than one place is rejected, as RFC 6750 §2
-//! requires.
+//! requires. A token read from a cookie is refused on cross-site unsafe requests (cross-site
+//! request forgery; see [`CredentialSource::Cookie`]).
 //!
 //! API keys have their own sources, [`CredentialSource::ApiKeyHeader`] (e.g. `x-api-key`) and
 //! [`CredentialSource::AuthorizationApiKey`] (`Authorization: ApiKey <key>`); what they read is a
