@@ -125,9 +125,12 @@ impl Clock for ManualClock {
         self.lock().now()
     }
 
+    /// A sleep whose end a `SystemTime` cannot represent never ends: no advance reaches it.
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
         let mut state = self.lock();
-        let end = state.now() + duration;
+        let Some(end) = state.now().checked_add(duration) else {
+            return Box::pin(std::future::pending());
+        };
         let (wake, woken) = oneshot::channel();
         if duration.is_zero() {
             let _ = wake.send(());
@@ -171,5 +174,16 @@ mod tests {
             Duration::from_secs(60)
         );
         clock.sleep(Duration::ZERO).await;
+    }
+
+    #[tokio::test]
+    async fn a_sleep_past_the_end_of_time_never_ends_and_never_panics() {
+        let clock = ManualClock::new();
+        let forever = tokio::spawn(clock.sleep(Duration::MAX));
+        tokio::task::yield_now().await;
+        clock.advance(Duration::from_secs(1000 * 365 * 24 * 3600));
+        tokio::task::yield_now().await;
+        assert!(!forever.is_finished());
+        forever.abort();
     }
 }

@@ -5,7 +5,8 @@
 //! the size limit (8 KiB by default) is rejected before any decoding. A custom header, a cookie,
 //! or (explicitly, since URLs end up in logs) a query parameter can be configured instead or in
 //! addition; a request that presents a token in more than one place is rejected, as RFC 6750 §2
-//! requires.
+//! requires. A token read from a cookie is refused on cross-site unsafe requests (cross-site
+//! request forgery; see [`CredentialSource::Cookie`]).
 //!
 //! API keys have their own sources, [`CredentialSource::ApiKeyHeader`] (e.g. `x-api-key`) and
 //! [`CredentialSource::AuthorizationApiKey`] (`Authorization: ApiKey <key>`); what they read is a
@@ -15,9 +16,9 @@
 
 use std::fmt;
 
-use http::header::{AUTHORIZATION, COOKIE};
+use http::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use http::request::Parts;
-use http::HeaderName;
+use http::{HeaderName, Method};
 
 use crate::error::{AuthError, Reason};
 
@@ -33,6 +34,21 @@ pub enum CredentialSource {
     /// A custom header whose whole value is the token, e.g. `x-access-token`.
     Header(HeaderName),
     /// A cookie with this name whose value is the token.
+    ///
+    /// A browser attaches cookies to any request to your site, including a form another site
+    /// posts (cross-site request forgery). So for unsafe methods (anything but `GET`, `HEAD`
+    /// and `OPTIONS`) a token read from a cookie is refused unless the request shows it is
+    /// same-origin: `Sec-Fetch-Site: same-origin` (or `none`, a navigation the user started),
+    /// or an `Origin` header equal to one configured with
+    /// [`AuthLayerBuilder::trusted_origins`](crate::AuthLayerBuilder::trusted_origins).
+    /// `Sec-Fetch-Site: same-site` is not enough (a sibling subdomain is another origin), and a
+    /// request with neither header is refused (every current browser sends `Origin` on a
+    /// cross-origin POST; a client that cannot should send `Authorization` instead). The refusal
+    /// is 401 `invalid_request` ([`Reason::CrossSiteCookie`]): the token may be fine, but the
+    /// way it arrived is not accepted for this request, so `invalid_token` would wrongly tell
+    /// the client to drop it, and 403 would speak of an identity that was never established.
+    /// [`dangerous_allow_cross_site_cookies`](crate::AuthLayerBuilder::dangerous_allow_cross_site_cookies)
+    /// turns the check off.
     Cookie(String),
     /// A query-string parameter. RFC 6750 §2.3 discourages it: URLs are logged by proxies and
     /// servers, and so would the token be. Only read when configured.
@@ -183,6 +199,44 @@ impl Extractor {
             });
         }
         Ok(found)
+    }
+}
+
+/// Which unsafe requests may carry a cookie credential: the cross-site request forgery defence
+/// described at [`CredentialSource::Cookie`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CookieOrigins {
+    /// Trusted origins, ASCII-serialized as browsers send them (`https://app.example.com`).
+    pub(crate) trusted: Vec<String>,
+    /// Set by `dangerous_allow_cross_site_cookies()`.
+    pub(crate) allow_cross_site: bool,
+}
+
+impl CookieOrigins {
+    /// Refuses `credential` if it was read from a cookie, on an unsafe method, by a request that
+    /// does not show it is same-origin.
+    pub(crate) fn check(&self, parts: &Parts, credential: &Credential) -> Result<(), AuthError> {
+        if self.allow_cross_site
+            || credential.source != "cookie"
+            || matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
+            return Ok(());
+        }
+        let fetch_site = parts.headers.get("sec-fetch-site").map(|v| v.as_bytes());
+        if matches!(fetch_site, Some(b"same-origin" | b"none")) {
+            return Ok(());
+        }
+        let mut origins = parts.headers.get_all(ORIGIN).iter();
+        if let (Some(origin), None) = (origins.next(), origins.next()) {
+            if self
+                .trusted
+                .iter()
+                .any(|t| t.as_bytes() == origin.as_bytes())
+            {
+                return Ok(());
+            }
+        }
+        Err(AuthError::invalid_request(Reason::CrossSiteCookie))
     }
 }
 

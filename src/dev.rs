@@ -43,7 +43,9 @@ use crate::jwt::{unix_now, Algorithm, JwtProvider, JwtProviderBuilder};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DevKeyType {
-    /// RSA 2048 (RS256/384/512, PS256/384/512). Published without `alg`.
+    /// RSA 2048 (RS256/384/512, PS256/384/512). Published without `alg`, so a provider
+    /// verifies tokens other than RS256 with it only when its algorithm list is set explicitly
+    /// ([`algorithms`](crate::jwt::JwtProviderBuilder::algorithms)).
     Rsa2048,
     /// ECDSA P-256 (ES256).
     P256,

@@ -46,7 +46,8 @@ pub enum AuthErrorKind {
     /// No credential was presented. 401, challenge without an error code.
     MissingCredential,
     /// The credential could not be read: two `Authorization` headers, an empty or malformed
-    /// bearer value, a token over the size limit. 401, `error="invalid_request"`.
+    /// bearer value, a token over the size limit, or a cookie credential on a cross-site unsafe
+    /// request. 401, `error="invalid_request"`.
     InvalidRequest,
     /// A token was presented and is not acceptable (bad signature, wrong issuer or audience,
     /// unknown key, malformed). 401, `error="invalid_token"`.
@@ -128,6 +129,10 @@ pub enum Reason {
     MalformedCredential,
     /// The token exceeds the configured size limit.
     TooLarge,
+    /// A token read from a cookie on an unsafe method (not `GET`, `HEAD` or `OPTIONS`) of a
+    /// request that does not show it is same-origin: the cross-site request forgery defence
+    /// described at [`CredentialSource::Cookie`](crate::CredentialSource::Cookie).
+    CrossSiteCookie,
     /// The token is not three base64url segments of JSON.
     Malformed,
     /// The header's `alg` is not on the allowlist (this covers `none` and `HS*`).

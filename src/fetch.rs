@@ -28,12 +28,19 @@ pub(crate) struct Fetcher {
 }
 
 impl Fetcher {
-    pub(crate) fn new(timeout: Duration, max_bytes: usize) -> Result<Self, ConfigError> {
+    /// `allow_http` is the provider's `dangerous_allow_http()`: redirects follow the same rule
+    /// as the configured URLs.
+    pub(crate) fn new(
+        timeout: Duration,
+        max_bytes: usize,
+        allow_http: bool,
+    ) -> Result<Self, ConfigError> {
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::custom(
-                |attempt| match redirect_allowed(attempt.previous(), attempt.url()) {
+                move |attempt| match redirect_allowed(attempt.previous(), attempt.url(), allow_http)
+                {
                     Ok(()) => attempt.follow(),
                     Err(why) => attempt.error(why),
                 },
@@ -153,11 +160,22 @@ pub(crate) enum Fetched {
     },
 }
 
-/// At most 3 redirects, and never from https to anything else: keys must not arrive over a
-/// downgraded connection.
-fn redirect_allowed(previous: &[reqwest::Url], next: &reqwest::Url) -> Result<(), &'static str> {
+/// At most 3 redirects, never from https to anything else, and to plain http only on loopback
+/// (or with `allow_http`), the rule [`check_url`] applies to configured URLs: keys must not
+/// arrive over a downgraded connection.
+fn redirect_allowed(
+    previous: &[reqwest::Url],
+    next: &reqwest::Url,
+    allow_http: bool,
+) -> Result<(), &'static str> {
     if previous.iter().any(|url| url.scheme() == "https") && next.scheme() != "https" {
         return Err("redirect from https to another scheme refused");
+    }
+    match next.scheme() {
+        "https" => {}
+        "http" if is_loopback(next) || allow_http => {}
+        "http" => return Err("redirect to plain http on a non-loopback host refused"),
+        _ => return Err("redirect to a scheme other than https refused"),
     }
     if previous.len() > 3 {
         return Err("too many redirects");
@@ -172,7 +190,9 @@ fn without_url(e: reqwest::Error) -> String {
     } else if e.is_connect() {
         "could not connect"
     } else if e.is_redirect() {
-        "too many redirects"
+        // The redirect policy's own words: a refused downgrade is not "too many redirects".
+        return std::error::Error::source(&e)
+            .map_or_else(|| "redirect refused".to_owned(), ToString::to_string);
     } else if e.is_body() || e.is_decode() {
         "could not read the body"
     } else {
@@ -190,15 +210,9 @@ pub(crate) fn check_url(
 ) -> Result<reqwest::Url, ConfigError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| ConfigError::Invalid(format!("{what} `{url}` is not a valid URL: {e}")))?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" if loopback || allow_http => Ok(parsed),
+        "http" if is_loopback(&parsed) || allow_http => Ok(parsed),
         "http" => Err(ConfigError::Invalid(format!(
             "{what} `{url}` uses plain http: keys fetched without TLS can be replaced in transit. \
              Use https (http is accepted for loopback hosts), or call `dangerous_allow_http()` \
@@ -207,6 +221,15 @@ pub(crate) fn check_url(
         other => Err(ConfigError::Invalid(format!(
             "{what} `{url}` has scheme `{other}`; use https"
         ))),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
@@ -222,20 +245,32 @@ mod tests {
     fn redirects_never_downgrade_and_are_bounded() {
         let https = url("https://idp.example/jwks");
         let http = url("http://idp.example/jwks");
-        assert!(redirect_allowed(
+        let loopback = url("http://127.0.0.1:8080/jwks");
+        let allowed = |previous: &[reqwest::Url], next: &reqwest::Url| {
+            redirect_allowed(previous, next, false)
+        };
+        assert!(allowed(
             std::slice::from_ref(&https),
             &url("https://cdn.example/jwks")
         )
         .is_ok());
-        assert!(redirect_allowed(std::slice::from_ref(&https), &http).is_err());
-        assert!(redirect_allowed(&[https.clone(), https.clone()], &http).is_err());
-        assert!(redirect_allowed(std::slice::from_ref(&http), &http).is_ok());
-        assert!(redirect_allowed(&[http.clone(), http.clone(), http.clone()], &http).is_ok());
-        assert!(redirect_allowed(
-            &[http.clone(), http.clone(), http.clone(), http.clone()],
-            &http
-        )
-        .is_err());
+        assert!(allowed(std::slice::from_ref(&https), &http).is_err());
+        assert!(allowed(std::slice::from_ref(&https), &loopback).is_err());
+        assert!(allowed(&[https.clone(), https.clone()], &http).is_err());
+        assert!(allowed(std::slice::from_ref(&loopback), &loopback).is_ok());
+        assert!(allowed(std::slice::from_ref(&loopback), &url("http://localhost/j")).is_ok());
+        // Plain http to another host: the same rule as a configured URL.
+        assert_eq!(
+            allowed(std::slice::from_ref(&loopback), &http),
+            Err("redirect to plain http on a non-loopback host refused")
+        );
+        assert!(redirect_allowed(std::slice::from_ref(&loopback), &http, true).is_ok());
+        assert!(redirect_allowed(std::slice::from_ref(&http), &http, true).is_ok());
+        assert!(allowed(std::slice::from_ref(&loopback), &url("ftp://127.0.0.1/j")).is_err());
+        let three = [loopback.clone(), loopback.clone(), loopback.clone()];
+        assert!(allowed(&three, &loopback).is_ok());
+        let four = [three.as_slice(), std::slice::from_ref(&loopback)].concat();
+        assert_eq!(allowed(&four, &loopback), Err("too many redirects"));
     }
 
     #[test]

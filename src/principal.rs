@@ -7,6 +7,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+/// The latest expiry a principal carries, in seconds since the Unix epoch: 9999-12-31T23:59:59Z.
+/// Every platform's `SystemTime` holds it; a token's `exp` beyond it (`1e300`) is clamped here.
+pub(crate) const LATEST_EXPIRY: u64 = 253_402_300_799;
+
 /// The verified identity behind a request, stored in the request's extensions by
 /// [`AuthLayer`](crate::AuthLayer). Cloning is cheap.
 #[derive(Clone, PartialEq)]
@@ -110,7 +114,8 @@ impl Principal {
         self.inner.roles.iter().any(|r| r == role)
     }
 
-    /// When the credential expires.
+    /// When the credential expires (`None` only for a credential without an expiry, such as an
+    /// API key without one). At most 9999-12-31T23:59:59Z: a later expiry is clamped to it.
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.inner
             .expires_at
@@ -206,9 +211,12 @@ impl PrincipalBuilder {
         self
     }
 
-    /// Expiry in seconds since the Unix epoch.
+    /// Expiry in seconds since the Unix epoch. A time past the end of 9999
+    /// (9999-12-31T23:59:59Z) is clamped to it, so [`Principal::expires_at`] always has a time to
+    /// give: a principal must never look as if it does not expire because its expiry did not
+    /// fit in a `SystemTime`.
     pub fn expires_at(mut self, expires_at: impl Into<Option<u64>>) -> Self {
-        self.inner.expires_at = expires_at.into();
+        self.inner.expires_at = expires_at.into().map(|secs| secs.min(LATEST_EXPIRY));
         self
     }
 
@@ -389,5 +397,23 @@ mod tests {
             p.expires_at(),
             UNIX_EPOCH.checked_add(Duration::from_secs(10))
         );
+    }
+
+    #[test]
+    fn an_expiry_past_what_system_time_holds_is_clamped_not_lost() {
+        for secs in [u64::MAX, i64::MAX as u64, 253_402_300_800] {
+            let p = Principal::builder("jwt").expires_at(secs).build();
+            assert_eq!(
+                p.expires_at(),
+                UNIX_EPOCH.checked_add(Duration::from_secs(253_402_300_799)),
+                "{secs}"
+            );
+        }
+        let p = Principal::builder("jwt").expires_at(10).build();
+        assert_eq!(
+            p.expires_at(),
+            UNIX_EPOCH.checked_add(Duration::from_secs(10))
+        );
+        assert_eq!(Principal::builder("jwt").build().expires_at(), None);
     }
 }

@@ -10,7 +10,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Number, Value};
 
 use crate::credential::{CredentialSource, Extractor};
-use crate::jwks::{JwksDocument, KeySet, Lookup};
+use crate::jwks::{JwksDocument, KeySet, Lookup, UnpinnedRsa};
 use crate::jwt::{parse, Algorithm, ClaimPolicy};
 
 fn runner(cases: u32) -> TestRunner {
@@ -301,10 +301,15 @@ fn accepted_claims_satisfy_every_rule() {
 
 const VECTOR_JWKS: &str = include_str!("../tests/vectors/jwks.json");
 
-/// The five usable keys of the vector key set, with an algorithm each must verify.
-const GOOD_KEYS: [(&str, Algorithm); 5] = [
-    ("rsa-2048", Algorithm::PS256),
+/// The ten usable keys of the vector key set, with an algorithm each must verify.
+const GOOD_KEYS: [(&str, Algorithm); 10] = [
+    ("rsa-2048", Algorithm::RS256),
     ("rsa-rs256-only", Algorithm::RS256),
+    ("rsa-rs384", Algorithm::RS384),
+    ("rsa-rs512", Algorithm::RS512),
+    ("rsa-ps256", Algorithm::PS256),
+    ("rsa-ps384", Algorithm::PS384),
+    ("rsa-ps512", Algorithm::PS512),
     ("p256", Algorithm::ES256),
     ("p384", Algorithm::ES384),
     ("ed25519", Algorithm::EdDSA),
@@ -387,7 +392,10 @@ fn junk_entries_never_cost_a_good_key() {
             let set = KeySet::parse(doc);
             for (kid, alg) in GOOD_KEYS {
                 prop_assert!(
-                    matches!(set.lookup(Some(kid), alg), Lookup::Found(_)),
+                    matches!(
+                        set.lookup(Some(kid), alg, UnpinnedRsa::Rs256),
+                        Lookup::Found(_)
+                    ),
                     "{kid} lost"
                 );
             }

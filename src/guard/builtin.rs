@@ -29,7 +29,12 @@ impl Required {
         }
     }
 
+    /// An empty list is met by no one: a list read from configuration that comes back empty
+    /// must close the route, not open it.
     fn met_by(&self, held: &[String]) -> bool {
+        if self.values.is_empty() {
+            return false;
+        }
         let holds = |value: &str| held.iter().any(|h| h == value);
         let mut values = self.values.iter().map(|v| &**v);
         if self.any {
@@ -70,6 +75,9 @@ impl Guard for Scopes {
     fn check(&self, principal: &Principal) -> Result<(), Denied> {
         if self.0.met_by(principal.scopes()) {
             Ok(())
+        } else if self.0.values.is_empty() {
+            // No scope to name in a challenge: a new token would not help.
+            Err(Denied::new())
         } else {
             Err(Denied::insufficient_scope(self.0.joined()))
         }
@@ -101,8 +109,10 @@ pub fn scope(scope: impl Into<String>) -> Scopes {
     scopes([scope])
 }
 
-/// Requires every one of `scopes` (an empty list lets everyone through). The challenge names
-/// them all.
+/// Requires every one of `scopes`. The challenge names them all.
+///
+/// An empty list lets no one through (a plain 403): a list read from configuration that comes
+/// back empty closes the route rather than opening it.
 pub fn scopes<I>(scopes: I) -> Scopes
 where
     I: IntoIterator,
@@ -111,8 +121,10 @@ where
     Scopes(Required::new(scopes, false))
 }
 
-/// Requires at least one of `scopes` (an empty list lets no one through). The challenge names
-/// them all: holding all of them certainly suffices, and RFC 6750 has no way to say "one of".
+/// Requires at least one of `scopes`. The challenge names them all: holding all of them
+/// certainly suffices, and RFC 6750 has no way to say "one of".
+///
+/// An empty list lets no one through (a plain 403).
 pub fn any_scope<I>(scopes: I) -> Scopes
 where
     I: IntoIterator,
@@ -126,7 +138,10 @@ pub fn group(group: impl Into<String>) -> Groups {
     groups([group])
 }
 
-/// Requires membership of every one of `groups` (an empty list lets everyone through).
+/// Requires membership of every one of `groups`.
+///
+/// An empty list lets no one through: a list read from configuration that comes back empty
+/// closes the route rather than opening it.
 pub fn groups<I>(groups: I) -> Groups
 where
     I: IntoIterator,
@@ -135,7 +150,7 @@ where
     Groups(Required::new(groups, false))
 }
 
-/// Requires membership of at least one of `groups` (an empty list lets no one through).
+/// Requires membership of at least one of `groups`. An empty list lets no one through.
 pub fn any_group<I>(groups: I) -> Groups
 where
     I: IntoIterator,
@@ -149,7 +164,10 @@ pub fn role(role: impl Into<String>) -> Roles {
     roles([role])
 }
 
-/// Requires every one of `roles` (an empty list lets everyone through).
+/// Requires every one of `roles`.
+///
+/// An empty list lets no one through: a list read from configuration that comes back empty
+/// closes the route rather than opening it.
 pub fn roles<I>(roles: I) -> Roles
 where
     I: IntoIterator,
@@ -158,7 +176,7 @@ where
     Roles(Required::new(roles, false))
 }
 
-/// Requires at least one of `roles` (an empty list lets no one through).
+/// Requires at least one of `roles`. An empty list lets no one through.
 pub fn any_role<I>(roles: I) -> Roles
 where
     I: IntoIterator,
@@ -310,7 +328,10 @@ pub fn any_of<L: GuardList>(guards: L) -> AnyOf<L> {
 }
 
 /// Passes when every one of `guards` passes; the denial is that of the first guard that
-/// denies. Checked in order; none at all lets everyone through.
+/// denies. Checked in order.
+///
+/// None at all (an empty `Vec` or array) lets no one through, with a plain 403: guards built
+/// from configuration that comes back empty close the route rather than opening it.
 pub fn all_of<L: GuardList>(guards: L) -> AllOf<L> {
     AllOf(guards)
 }
@@ -355,7 +376,7 @@ impl<L: GuardList> Guard for AnyOf<L> {
 
 impl<L: GuardList> Guard for AllOf<L> {
     fn check(&self, principal: &Principal) -> Result<(), Denied> {
-        let mut result = Ok(());
+        let mut result = Err(Denied::new());
         self.0.visit(principal, &mut |verdict| {
             result = verdict;
             result.is_ok()
@@ -445,14 +466,18 @@ mod tests {
             case("all scopes", scopes(["read", "write"]), true),
             case("all scopes, one missing", scopes(["read", "admin"]), false),
             case("any scope", any_scope(["admin", "write"]), true),
-            case("no scopes required", scopes(Vec::<String>::new()), true),
+            case("all of no scopes", scopes(Vec::<String>::new()), false),
             case("any of no scopes", any_scope(Vec::<String>::new()), false),
             case("group", group("ops"), true),
             case("group missing", group("admins"), false),
+            case("all of no groups", groups(Vec::<String>::new()), false),
+            case("any of no groups", any_group(Vec::<String>::new()), false),
             case("groups all", groups(["ops", "admins"]), false),
             case("any group", any_group(["admins", "ops"]), true),
             case("role", role("viewer"), true),
             case("roles", roles(["viewer", "editor"]), false),
+            case("all of no roles", roles(Vec::<String>::new()), false),
+            case("any of no roles", any_role(Vec::<String>::new()), false),
             case("any role", any_role(["editor", "viewer"]), true),
             case("claim equals", claim_equals("tenant", "acme"), true),
             case("claim differs", claim_equals("tenant", "other"), false),
@@ -480,7 +505,8 @@ mod tests {
                 all_of([scope("read"), scope("admin")]),
                 false,
             ),
-            case("all of none", all_of(Vec::<Scopes>::new()), true),
+            case("all of no guards", all_of(Vec::<Scopes>::new()), false),
+            case("all of no guards, array", all_of::<[Scopes; 0]>([]), false),
         ];
         for (name, guard, expected) in cases {
             assert_eq!(guard.check(&p).is_ok(), expected, "{name}");

@@ -4,6 +4,9 @@
 //! - keys with `use` other than `sig` (e.g. `enc`), or `key_ops` without `verify`, are skipped;
 //! - `oct` (symmetric) keys are skipped: a published symmetric key is a key anyone can sign with;
 //! - RSA keys under 2048 bits are skipped;
+//! - Ed25519 keys that are small-order points (the identity and the other seven points of order
+//!   at most 8, in any encoding) are skipped: with such a key, `R` = identity and `S` = 0 is a
+//!   signature over any payload;
 //! - EC keys on curves other than P-256/P-384, OKP keys other than Ed25519, and unknown `kty`s
 //!   (post-quantum `AKP`, …) are skipped;
 //! - a key whose `alg` tollgate does not verify with (e.g. `RSA-OAEP`), or whose `alg` does not
@@ -11,6 +14,13 @@
 //! - when two keys share a `kid` and key type, the first one wins.
 //!
 //! Each skipped key emits a `debug` event on the `tollgate::jwks` target.
+//!
+//! One key, one algorithm (RFC 8725 §3.1): a key with `alg` verifies only that algorithm. An RSA
+//! key without `alg` verifies RS256 only, unless the provider's algorithm list was set
+//! explicitly with [`algorithms`](crate::jwt::JwtProviderBuilder::algorithms): then it
+//! verifies any RSA algorithm on that list. The set is shared by every provider on the same
+//! URL, so this is decided at lookup, by the [`UnpinnedRsa`] the provider passes, not at
+//! parsing. (EC and Ed25519 keys have one algorithm each anyway.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,7 +43,8 @@ const JWK_B64: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// One usable verification key, parsed once into aws-lc-rs keys: one per algorithm the key may
-/// serve (an RSA key without `alg` serves RS256…PS512), so verifying never parses a key.
+/// serve (an RSA key without `alg` is parsed for RS256…PS512, since which of them it serves is
+/// each provider's [`UnpinnedRsa`]), so verifying never parses a key.
 pub(crate) struct VerifyingKey {
     kid: Option<String>,
     family: KeyFamily,
@@ -43,9 +54,28 @@ pub(crate) struct VerifyingKey {
     material: Arc<[u8]>,
 }
 
+/// What an RSA key published without `alg` may verify, for one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnpinnedRsa {
+    /// RS256 only (the default): one key, one algorithm.
+    Rs256,
+    /// Any RSA algorithm the provider allows: its algorithm list was set explicitly, and a
+    /// token's `alg` is checked against that list before any key is looked up.
+    AnyAllowed,
+}
+
 impl VerifyingKey {
-    fn accepts(&self, alg: Algorithm) -> bool {
-        alg.family() == self.family && self.alg.is_none_or(|a| a == alg)
+    /// Whether this key may verify a token signed with `alg`.
+    pub(crate) fn accepts(&self, alg: Algorithm, unpinned: UnpinnedRsa) -> bool {
+        alg.family() == self.family
+            && match self.alg {
+                Some(pinned) => pinned == alg,
+                None => {
+                    self.family != KeyFamily::Rsa
+                        || alg == Algorithm::RS256
+                        || unpinned == UnpinnedRsa::AnyAllowed
+                }
+            }
     }
 
     /// Verifies `signature` over `message`: no allocation, no key parsing.
@@ -102,18 +132,24 @@ impl KeySet {
 
     /// Picks the key for a token: by `kid` when the token has one; otherwise the single key that
     /// accepts `alg` (several candidates are ambiguous, and trying each is not done).
-    pub(crate) fn lookup(&self, kid: Option<&str>, alg: Algorithm) -> Lookup<'_> {
+    /// `unpinned` says what an RSA key without `alg` accepts.
+    pub(crate) fn lookup(
+        &self,
+        kid: Option<&str>,
+        alg: Algorithm,
+        unpinned: UnpinnedRsa,
+    ) -> Lookup<'_> {
         match kid {
             Some(kid) => match self.by_kid.get(kid) {
                 None => Lookup::UnknownKid,
                 Some(indexes) => indexes
                     .iter()
                     .filter_map(|&i| self.keys.get(i))
-                    .find(|k| k.accepts(alg))
+                    .find(|k| k.accepts(alg, unpinned))
                     .map_or(Lookup::NoMatch, Lookup::Found),
             },
             None => {
-                let mut candidates = self.keys.iter().filter(|k| k.accepts(alg));
+                let mut candidates = self.keys.iter().filter(|k| k.accepts(alg, unpinned));
                 match (candidates.next(), candidates.next()) {
                     (Some(key), None) => Lookup::Found(key),
                     _ => Lookup::NoMatch,
@@ -258,6 +294,9 @@ impl RawJwk {
                 if x.len() != 32 {
                     return Err("Ed25519 key has the wrong length");
                 }
+                if is_small_order_ed25519(&x) {
+                    return Err("Ed25519 key is a small-order point");
+                }
                 (KeyFamily::Ed25519, x)
             }
             "oct" => return Err("symmetric keys are never used"),
@@ -283,6 +322,69 @@ impl RawJwk {
             material: key.into(),
         })
     }
+}
+
+/// The y-coordinates (little-endian) of Ed25519's eight small-order points, and the two
+/// non-canonical encodings at or above p that reduce to one of them: the list libsodium refuses
+/// in `ge25519_has_small_order`, tabulated in "Taming the many EdDSAs" (Chalkias, Garillot,
+/// Nikolaenko, 2020). An encoding's top bit is the sign of x, so matching without it catches
+/// both signs, including the non-canonical set sign bit on the x = 0 points (y = ±1).
+const SMALL_ORDER_Y: [[u8; 32]; 7] = [
+    // y = 0: (±sqrt(-1), 0), two points of order 4
+    [
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00,
+    ],
+    // y = 1: the identity, order 1
+    [
+        0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00,
+    ],
+    // y = y8: two points of order 8
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    // y = p - y8 = -y8: two points of order 8
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    // y = p - 1 = -1: (0, -1), order 2
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    // y = p, non-canonical for 0: order 4
+    [
+        0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    // y = p + 1, non-canonical for 1: the identity
+    [
+        0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+];
+
+/// Whether `x` (a 32-byte Ed25519 public key) encodes a point of order at most 8. aws-lc-rs
+/// accepts such keys, and with one of them `R` = identity, `S` = 0 verifies any message.
+fn is_small_order_ed25519(x: &[u8]) -> bool {
+    let without_sign = |y: &[u8; 32]| {
+        x.len() == 32
+            && x.iter()
+                .zip(y)
+                .enumerate()
+                .all(|(i, (a, b))| if i == 31 { a & 0x7f == *b } else { a == b })
+    };
+    SMALL_ORDER_Y.iter().any(without_sign)
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -323,31 +425,31 @@ mod tests {
         ));
         assert_eq!(set.len(), 2, "only `good` and `ed` are usable");
         assert!(matches!(
-            set.lookup(Some("good"), Algorithm::RS256),
+            set.lookup(Some("good"), Algorithm::RS256, UnpinnedRsa::Rs256),
             Lookup::Found(_)
         ));
         assert!(matches!(
-            set.lookup(Some("good"), Algorithm::PS512),
+            set.lookup(Some("good"), Algorithm::PS512, UnpinnedRsa::AnyAllowed),
             Lookup::Found(_)
         ));
         assert!(matches!(
-            set.lookup(Some("good"), Algorithm::ES256),
+            set.lookup(Some("good"), Algorithm::ES256, UnpinnedRsa::Rs256),
             Lookup::NoMatch
         ));
         assert!(matches!(
-            set.lookup(Some("ed"), Algorithm::EdDSA),
+            set.lookup(Some("ed"), Algorithm::EdDSA, UnpinnedRsa::Rs256),
             Lookup::Found(_)
         ));
         assert!(matches!(
-            set.lookup(Some("enc"), Algorithm::RS256),
+            set.lookup(Some("enc"), Algorithm::RS256, UnpinnedRsa::Rs256),
             Lookup::UnknownKid
         ));
         assert!(matches!(
-            set.lookup(None, Algorithm::EdDSA),
+            set.lookup(None, Algorithm::EdDSA, UnpinnedRsa::Rs256),
             Lookup::Found(_)
         ));
         assert!(matches!(
-            set.lookup(None, Algorithm::ES256),
+            set.lookup(None, Algorithm::ES256, UnpinnedRsa::Rs256),
             Lookup::NoMatch
         ));
     }
@@ -359,7 +461,7 @@ mod tests {
         ));
         assert_eq!(set.len(), 2);
         assert!(matches!(
-            set.lookup(None, Algorithm::RS256),
+            set.lookup(None, Algorithm::RS256, UnpinnedRsa::Rs256),
             Lookup::NoMatch
         ));
     }
@@ -370,12 +472,79 @@ mod tests {
             r#"{{"keys":[{{"kty":"RSA","kid":"k","alg":"RS256","n":"{N2048}","e":"AQAB"}}]}}"#
         ));
         assert!(matches!(
-            set.lookup(Some("k"), Algorithm::RS256),
+            set.lookup(Some("k"), Algorithm::RS256, UnpinnedRsa::Rs256),
             Lookup::Found(_)
         ));
-        assert!(matches!(
-            set.lookup(Some("k"), Algorithm::PS256),
-            Lookup::NoMatch
+        for unpinned in [UnpinnedRsa::Rs256, UnpinnedRsa::AnyAllowed] {
+            assert!(matches!(
+                set.lookup(Some("k"), Algorithm::PS256, unpinned),
+                Lookup::NoMatch
+            ));
+        }
+    }
+
+    #[test]
+    fn an_rsa_key_without_alg_serves_rs256_unless_the_list_is_explicit() {
+        let set = parse(&format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":"k","n":"{N2048}","e":"AQAB"}}]}}"#
         ));
+        for alg in &Algorithm::ASYMMETRIC[..6] {
+            let by_default = set.lookup(Some("k"), *alg, UnpinnedRsa::Rs256);
+            assert_eq!(
+                matches!(by_default, Lookup::Found(_)),
+                *alg == Algorithm::RS256,
+                "{alg}"
+            );
+            let explicit = set.lookup(Some("k"), *alg, UnpinnedRsa::AnyAllowed);
+            assert!(matches!(explicit, Lookup::Found(_)), "{alg}");
+            assert!(matches!(
+                set.lookup(None, *alg, UnpinnedRsa::AnyAllowed),
+                Lookup::Found(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn small_order_ed25519_keys_are_skipped() {
+        // Each small-order point's y, little-endian, canonical (below p) or not (p, p + 1).
+        let mut ys: Vec<[u8; 32]> = vec![[0; 32], [0; 32]];
+        ys[1][0] = 1;
+        ys.push(*b"\x26\xe8\x95\x8f\xc2\xb2\x27\xb0\x45\xc3\xf4\x89\xf2\xef\x98\xf0\xd5\xdf\xac\x05\xd3\xc6\x33\x39\xb1\x38\x02\x88\x6d\x53\xfc\x05");
+        ys.push(*b"\xc7\x17\x6a\x70\x3d\x4d\xd8\x4f\xba\x3c\x0b\x76\x0d\x10\x67\x0f\x2a\x20\x53\xfa\x2c\x39\xcc\xc6\x4e\xc7\xfd\x77\x92\xac\x03\x7a");
+        for low in [0xec, 0xed, 0xee] {
+            let mut y = [0xff; 32];
+            y[0] = low;
+            y[31] = 0x7f;
+            ys.push(y);
+        }
+        // Both values of the sign bit: on an x = 0 point (y = 1, p - 1, p + 1) a set sign bit
+        // is itself non-canonical.
+        let encodings: Vec<[u8; 32]> = ys
+            .iter()
+            .flat_map(|y| {
+                let mut negative = *y;
+                negative[31] |= 0x80;
+                [*y, negative]
+            })
+            .collect();
+        assert_eq!(encodings.len(), 14);
+        for encoding in encodings {
+            let set = parse(&format!(
+                r#"{{"keys":[
+                    {{"kty":"OKP","kid":"weak","crv":"Ed25519","x":"{}"}},
+                    {{"kty":"OKP","kid":"ed","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}
+                ]}}"#,
+                JWK_B64.encode(encoding)
+            ));
+            assert_eq!(set.len(), 1, "{encoding:02x?} must be skipped");
+            assert!(matches!(
+                set.lookup(Some("weak"), Algorithm::EdDSA, UnpinnedRsa::Rs256),
+                Lookup::UnknownKid
+            ));
+            assert!(matches!(
+                set.lookup(Some("ed"), Algorithm::EdDSA, UnpinnedRsa::Rs256),
+                Lookup::Found(_)
+            ));
+        }
     }
 }

@@ -43,9 +43,14 @@
 //! Parsing is tolerant and per key: keys tollgate cannot use are skipped with a `debug` event,
 //! and never take the set down. Skipped: `use` other than `sig`, `key_ops` without `verify`,
 //! `oct` (symmetric) keys, RSA under 2048 bits, curves other than P-256/P-384/Ed25519, unknown
-//! `kty`s (post-quantum `AKP`, …), an `alg` tollgate does not verify with (`RSA-OAEP`, …) or
-//! that does not fit the key type, and malformed entries. Of two keys with the same `kid` and
-//! key type, the first wins.
+//! `kty`s (post-quantum `AKP`, …), small-order Ed25519 points, an `alg` tollgate does not verify
+//! with (`RSA-OAEP`, …) or that does not fit the key type, and malformed entries. Of two keys
+//! with the same `kid` and key type, the first wins.
+//!
+//! One key, one algorithm (RFC 8725 §3.1): a key that names an `alg` verifies only that one; an
+//! RSA key without `alg` verifies RS256 only, unless the provider's list was set explicitly
+//! with [`algorithms`](crate::jwt::JwtProviderBuilder::algorithms), when it verifies any RSA
+//! algorithm on that list.
 
 mod cache;
 mod keys;
@@ -58,7 +63,7 @@ use std::time::{Duration, SystemTime};
 pub(crate) use cache::{CacheSettings, JwksCache};
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use keys::JwksDocument;
-pub(crate) use keys::{KeySet, Lookup};
+pub(crate) use keys::{KeySet, Lookup, UnpinnedRsa};
 pub(crate) use schedule::Schedule;
 
 pub(crate) const TARGET: &str = "tollgate::jwks";

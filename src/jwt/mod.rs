@@ -44,7 +44,7 @@ use crate::clock::{unix_millis, Clock};
 use crate::credential::Credential;
 use crate::error::{AuthError, ConfigError, Reason};
 use crate::fetch::{check_url, Fetcher, DEFAULT_MAX_BYTES};
-use crate::jwks::{CacheSettings, JwksCache, JwksHandle, Lookup, Schedule};
+use crate::jwks::{CacheSettings, JwksCache, JwksHandle, Lookup, Schedule, UnpinnedRsa};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 use verified::{Verified, VerifiedTokens};
@@ -180,6 +180,8 @@ pub struct JwtProviderBuilder {
     audiences: Vec<String>,
     jwks_url: Option<String>,
     algorithms: Vec<Algorithm>,
+    /// Whether `algorithms()` was called: what an RSA key without `alg` may verify.
+    unpinned_rsa: UnpinnedRsa,
     leeway: Duration,
     required: Vec<String>,
     http_timeout: Duration,
@@ -226,6 +228,10 @@ fn claim_list<I: IntoIterator<Item = S>, S: Into<String>>(names: I) -> Vec<Box<s
 /// Verified tokens remembered per worker thread, by default.
 const DEFAULT_TOKEN_CACHE: usize = 1024;
 
+/// The longest `require_keys_at_build` wait: in effect forever, and a deadline every clock can
+/// represent.
+const LONGEST_BUILD_WAIT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// The largest leeway accepted: clock skew beyond this is a clock problem to fix, not to absorb.
 const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
@@ -255,8 +261,20 @@ impl JwtProviderBuilder {
     }
 
     /// The accepted algorithms (default: [`Algorithm::ASYMMETRIC`]).
+    ///
+    /// Calling this also decides what an RSA key published **without** `alg` may verify. RFC
+    /// 8725 §3.1 asks that each key be used with one algorithm, so by default such a key
+    /// verifies RS256 only (the algorithm issuers sign with unless told otherwise) and a PS256,
+    /// RS384, … token naming it is refused. Once the list is set here, explicitly, the key
+    /// verifies any RSA algorithm on this list: you have said which ones your issuer uses. A
+    /// key that names its `alg` verifies exactly that one either way. The presets
+    /// ([`Cognito`](crate::cognito), [`Auth0`](crate::auth0), [`Okta`](crate::okta)) do not
+    /// call it, so their alg-less RSA keys verify RS256 only, which is what those issuers sign
+    /// with (and their keys name `alg: RS256` anyway); calling it on a preset's
+    /// `into_jwt_builder()` is explicit.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algorithms = algorithms.into_iter().collect();
+        self.unpinned_rsa = UnpinnedRsa::AnyAllowed;
         self
     }
 
@@ -344,8 +362,12 @@ impl JwtProviderBuilder {
     /// `timeout`, and fail with [`ConfigError::Jwks`] if they are not: for services that should
     /// not start without keys. By default `build()` makes one attempt and, if it fails,
     /// succeeds anyway (requests get 503 until the keys load).
+    ///
+    /// A timeout above 100 years is taken as 100 years, which is to say: wait until the keys
+    /// load (`Duration::MAX` is fine; the deadline is computed on the provider's clock and must
+    /// fit in a `SystemTime`).
     pub fn require_keys_at_build(mut self, timeout: Duration) -> Self {
-        self.startup = Startup::Require(timeout);
+        self.startup = Startup::Require(timeout.min(LONGEST_BUILD_WAIT));
         self
     }
 
@@ -363,6 +385,12 @@ impl JwtProviderBuilder {
     /// verifying again: the whole token must match byte for byte, `exp`/`nbf` are checked
     /// again, and the key that verified it must still be published (see the README's
     /// "Verified-token cache"). Each entry holds the token and its principal, typically 2–4 KiB.
+    /// Each provider has its own cache, even when providers share a key set.
+    ///
+    /// The cache keys on the token string, which is safe for caching a *success*, but one token
+    /// can have several valid strings: an ECDSA signature (r, s) has the twin (r, n − s), which
+    /// JWS does not forbid and tollgate accepts. So an application denylist (revoked or
+    /// logged-out tokens) must key on the `jti` claim, never on the token string.
     pub fn token_cache(mut self, capacity: usize) -> Self {
         self.token_cache = capacity;
         self
@@ -420,7 +448,9 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// Accepts plain-`http` issuer and JWKS URLs on non-loopback hosts.
+    /// Accepts plain-`http` issuer and JWKS URLs on non-loopback hosts, and redirects to them.
+    /// Without it, plain http is accepted only on loopback hosts (development), for configured
+    /// URLs and redirect targets alike, and never after https.
     ///
     /// Danger: keys fetched without TLS can be swapped by anyone on the path, who can then sign
     /// tokens. Only for trusted private networks.
@@ -485,7 +515,7 @@ impl JwtProviderBuilder {
                 self.max_staleness
             )));
         }
-        let fetcher = Fetcher::new(self.http_timeout, self.max_response_bytes)?;
+        let fetcher = Fetcher::new(self.http_timeout, self.max_response_bytes, self.allow_http)?;
 
         let jwks_url = match self.jwks_url {
             Some(url) => url,
@@ -538,6 +568,7 @@ impl JwtProviderBuilder {
             inner: Arc::new(Inner {
                 name: self.name.into(),
                 algorithms: self.algorithms,
+                unpinned_rsa: self.unpinned_rsa,
                 policy: ClaimPolicy {
                     issuer: self.issuer,
                     audiences: self.audiences,
@@ -609,6 +640,7 @@ pub struct JwtProvider {
 struct Inner {
     name: Arc<str>,
     algorithms: Vec<Algorithm>,
+    unpinned_rsa: UnpinnedRsa,
     policy: ClaimPolicy,
     claim_names: ClaimNames,
     verified: Option<VerifiedTokens>,
@@ -637,6 +669,7 @@ impl JwtProvider {
             audiences: Vec::new(),
             jwks_url: None,
             algorithms: Algorithm::ASYMMETRIC.to_vec(),
+            unpinned_rsa: UnpinnedRsa::Rs256,
             leeway: Duration::from_secs(60),
             required: Vec::new(),
             http_timeout: Duration::from_secs(5),
@@ -720,12 +753,12 @@ impl Inner {
         if let Some(hit) = self
             .verified
             .as_ref()
-            .and_then(|tokens| tokens.get(token, now as f64, &keys))
+            .and_then(|tokens| tokens.get(token, now as f64, &keys, self.unpinned_rsa))
         {
             return Ok(hit);
         }
         let parsed = parse(token, &self.algorithms).map_err(reject)?;
-        let key = match keys.lookup(parsed.kid.as_deref(), parsed.alg) {
+        let key = match keys.lookup(parsed.kid.as_deref(), parsed.alg, self.unpinned_rsa) {
             Lookup::Found(key)
                 if key.verify(parsed.alg, parsed.signing_input, &parsed.signature) =>
             {

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::Algorithm;
 use crate::error::Reason;
+use crate::principal::LATEST_EXPIRY;
 
 /// A JWS in compact serialization, split and decoded but not yet verified.
 pub(crate) struct UnverifiedToken<'a> {
@@ -247,9 +248,10 @@ impl ClaimPolicy {
             }
         }
 
-        // `exp` was checked to be finite and in the future, so it is positive here.
+        // `exp` was checked to be in the future, so it is positive here; past what a
+        // `SystemTime` holds (`1e300`), the principal's expiry is clamped, never lost.
         Ok(CheckedClaims {
-            expires_at: exp as u64,
+            expires_at: (exp as u64).min(LATEST_EXPIRY),
             exp,
             nbf,
         })
@@ -459,9 +461,11 @@ mod tests {
             check(&format!(r#"{{{ok},"aud":"api","exp":null}}"#)),
             Err(Reason::InvalidClaim)
         );
+        // Past what a `SystemTime` can hold: clamped to the last second of 9999, so the
+        // principal still has an expiry.
         assert_eq!(
             check(&format!(r#"{{{ok},"aud":"api","exp":1e300}}"#)),
-            Ok(u64::MAX)
+            Ok(253_402_300_799)
         );
         assert_eq!(
             check(&format!(

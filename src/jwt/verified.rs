@@ -9,8 +9,9 @@
 //!   admits anything);
 //! - `exp` and `nbf` are checked again against the provider's clock, with the same leeway;
 //! - the key that verified the token must still be in the current key set under the same `kid`,
-//!   with the same key bytes, accepting the token's `alg`, and the set must still be within its
-//!   maximum staleness: a key withdrawn or replaced by the issuer takes its tokens with it;
+//!   with the same key bytes, accepting the token's `alg` by the same rule as verifying (the
+//!   provider's [`UnpinnedRsa`]), and the set must still be within its maximum staleness: a key
+//!   withdrawn or replaced by the issuer takes its tokens with it;
 //! - only tokens that passed every check are stored; an invalid token is never cached, so a
 //!   flood of garbage or forged tokens cannot fill or poison it.
 //!
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use thread_local::ThreadLocal;
 
 use super::Algorithm;
-use crate::jwks::{KeySet, Lookup};
+use crate::jwks::{KeySet, Lookup, UnpinnedRsa};
 use crate::principal::Principal;
 
 /// How many bytes at the token's end are hashed: they lie in the signature, which differs
@@ -89,8 +90,14 @@ impl VerifiedTokens {
     }
 
     /// The principal of `token` if this thread verified it before and it would pass again at
-    /// `now` (seconds since the epoch) against `keys`.
-    pub(crate) fn get(&self, token: &str, now: f64, keys: &KeySet) -> Option<Principal> {
+    /// `now` (seconds since the epoch) against `keys`, looked up as verifying does.
+    pub(crate) fn get(
+        &self,
+        token: &str,
+        now: f64,
+        keys: &KeySet,
+        unpinned: UnpinnedRsa,
+    ) -> Option<Principal> {
         let Ok(mut shard) = self.shard().try_borrow_mut() else {
             return None;
         };
@@ -101,7 +108,7 @@ impl VerifiedTokens {
         }
         let current = now < entry.exp + self.leeway
             && entry.nbf.is_none_or(|nbf| now + self.leeway >= nbf)
-            && matches!(keys.lookup(entry.kid.as_deref(), entry.alg), Lookup::Found(key) if key.is(&entry.key));
+            && matches!(keys.lookup(entry.kid.as_deref(), entry.alg, unpinned), Lookup::Found(key) if key.is(&entry.key));
         if current {
             Some(entry.principal.clone())
         } else {
@@ -196,6 +203,8 @@ mod tests {
         );
         drop(shard);
         let keys = KeySet::default();
-        assert!(tokens.get(&forged, 0.0, &keys).is_none());
+        assert!(tokens
+            .get(&forged, 0.0, &keys, UnpinnedRsa::Rs256)
+            .is_none());
     }
 }

@@ -26,6 +26,8 @@
 //! let layer = AuthLayer::builder(provider)
 //!     .realm("orders")
 //!     .sources([CredentialSource::AuthorizationBearer, CredentialSource::Cookie("session".into())])
+//!     // The front end's origin, whose POSTs may carry the session cookie (see `Cookie`).
+//!     .trusted_origins(["https://shop.example.com"])
 //!     .max_token_bytes(4096)
 //!     .claims::<MyClaims>()
 //!     .optional()
@@ -48,7 +50,7 @@ pub use response::{default_response, ErrorResponder, RejectionContext};
 use response::{grpc_response, is_grpc};
 pub use service::{AuthService, ResponseFuture};
 
-use crate::credential::{CredentialSource, Extractor};
+use crate::credential::{CookieOrigins, Credential, CredentialSource, Extractor};
 use crate::error::{fits_quoted_string, AuthError, ConfigError, Reason};
 use crate::principal::{Claims, Principal};
 use crate::provider::Provider;
@@ -65,6 +67,7 @@ type ClaimsHook = fn(&Principal, &mut Extensions) -> Result<(), AuthError>;
 pub(crate) struct Shared {
     pub(crate) provider: Arc<dyn Provider>,
     pub(crate) extractor: Extractor,
+    pub(crate) cookie_origins: CookieOrigins,
     pub(crate) optional: bool,
     pub(crate) realm: Box<str>,
     pub(crate) responder: Arc<dyn ErrorResponder>,
@@ -76,6 +79,19 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The request's credential (`Ok(None)` when there is none), refused if it came from a
+    /// cookie on a cross-site unsafe request.
+    pub(crate) fn read_credential(
+        &self,
+        parts: &http::request::Parts,
+    ) -> Result<Option<Credential>, AuthError> {
+        let credential = self.extractor.extract(parts)?;
+        if let Some(credential) = &credential {
+            self.cookie_origins.check(parts, credential)?;
+        }
+        Ok(credential)
+    }
+
     /// Stores the principal (and typed claims) in the request's extensions, with the
     /// [`Rejecter`] that guards behind this layer answer with.
     pub(crate) fn admit(
@@ -219,6 +235,7 @@ impl<S> tower_layer::Layer<S> for AuthLayer {
 pub struct AuthLayerBuilder {
     provider: Arc<dyn Provider>,
     extractor: Extractor,
+    cookie_origins: CookieOrigins,
     optional: bool,
     realm: String,
     responder: Arc<dyn ErrorResponder>,
@@ -231,6 +248,7 @@ impl fmt::Debug for AuthLayerBuilder {
         f.debug_struct("AuthLayerBuilder")
             .field("provider", &self.provider.name())
             .field("extractor", &self.extractor)
+            .field("cookie_origins", &self.cookie_origins)
             .field("optional", &self.optional)
             .field("realm", &self.realm)
             .finish_non_exhaustive()
@@ -245,6 +263,7 @@ impl AuthLayerBuilder {
                 ..Extractor::default()
             },
             provider,
+            cookie_origins: CookieOrigins::default(),
             optional: false,
             realm: DEFAULT_REALM.into(),
             responder: Arc::new(default_response),
@@ -258,6 +277,7 @@ impl AuthLayerBuilder {
             mark_rejecter: self.custom_responder || self.realm != DEFAULT_REALM,
             provider: self.provider,
             extractor: self.extractor,
+            cookie_origins: self.cookie_origins,
             optional: self.optional,
             realm: self.realm.into_boxed_str(),
             responder: self.responder,
@@ -270,6 +290,33 @@ impl AuthLayerBuilder {
     /// JWT provider). A request that presents a token in more than one of them is rejected.
     pub fn sources(mut self, sources: impl IntoIterator<Item = CredentialSource>) -> Self {
         self.extractor.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// Origins whose unsafe requests (`POST`, `PUT`, `DELETE`, …) may carry a token in a
+    /// cookie, e.g. `["https://app.example.com"]`: your front end when it is served from
+    /// another origin than this API. Each is `scheme://host[:port]` and is compared with the
+    /// request's `Origin` header. Same-origin requests (`Sec-Fetch-Site: same-origin`) need no
+    /// entry. See [`CredentialSource::Cookie`] for the whole rule.
+    pub fn trusted_origins<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        origins: I,
+    ) -> Self {
+        self.cookie_origins
+            .trusted
+            .extend(origins.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts a token read from a cookie on any request, cross-site ones included.
+    ///
+    /// Danger: this opens cross-site request forgery. Any site a signed-in user visits can make
+    /// their browser send a form `POST` (or, with a permissive CORS policy, any request) to
+    /// this API, and the browser attaches the cookie, so the request runs as that user. Use it
+    /// only when something else stops such requests (a CSRF token checked by the application, or
+    /// `SameSite=Strict` cookies and no same-site origin you do not control).
+    pub fn dangerous_allow_cross_site_cookies(mut self) -> Self {
+        self.cookie_origins.allow_cross_site = true;
         self
     }
 
@@ -316,9 +363,15 @@ impl AuthLayerBuilder {
     /// Checks the configuration.
     ///
     /// # Errors
-    /// When no credential source is configured, the size limit is zero, or the realm cannot be
-    /// written inside a quoted string.
-    pub fn build(self) -> Result<AuthLayer, ConfigError> {
+    /// When no credential source is configured, the size limit is zero, the realm cannot be
+    /// written inside a quoted string, or a trusted origin is not `scheme://host[:port]`.
+    pub fn build(mut self) -> Result<AuthLayer, ConfigError> {
+        self.cookie_origins.trusted = self
+            .cookie_origins
+            .trusted
+            .iter()
+            .map(|origin| serialized_origin(origin))
+            .collect::<Result<_, _>>()?;
         if self.extractor.sources.is_empty() {
             return Err(ConfigError::Missing(
                 "no credential source: keep the default or name at least one in .sources(…)",
@@ -339,6 +392,29 @@ impl AuthLayerBuilder {
             shared: Arc::new(self.into_shared()),
         })
     }
+}
+
+/// `origin` as a browser's `Origin` header spells it (lower-case scheme and host, no default
+/// port), or an error if it is anything but an http(s) origin.
+fn serialized_origin(origin: &str) -> Result<String, ConfigError> {
+    let invalid = |why: &str| {
+        ConfigError::Invalid(format!(
+            "trusted origin {origin:?} {why}; write it as scheme://host[:port], e.g. https://app.example.com"
+        ))
+    };
+    let url = url::Url::parse(origin).map_err(|_| invalid("is not a URL"))?;
+    if !matches!(url.scheme(), "https" | "http") || !url.has_host() {
+        return Err(invalid("is not an http(s) origin"));
+    }
+    if url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(invalid("has more than scheme, host and port"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn insert_claims<T>(principal: &Principal, extensions: &mut Extensions) -> Result<(), AuthError>

@@ -77,7 +77,7 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let shared = &self.shared;
         let (mut parts, body) = request.into_parts();
-        let credential = match shared.extractor.extract(&parts) {
+        let credential = match shared.read_credential(&parts) {
             Ok(Some(credential)) => credential,
             Ok(None) if shared.optional => {
                 shared.admit_anonymous(&mut parts.extensions);

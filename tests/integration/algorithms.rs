@@ -17,7 +17,14 @@ fn kid_for(alg: Algorithm) -> &'static str {
 #[tokio::test]
 async fn each_allowed_algorithm_is_accepted() {
     let issuer = issuer_all_keys().await;
-    let provider = issuer.provider().build().await.expect("provider");
+    // The dev issuer publishes its RSA key without `alg`: an explicit list lets it serve every
+    // RSA algorithm (by default it serves RS256 only; see the test below).
+    let provider = issuer
+        .provider()
+        .algorithms(Algorithm::ASYMMETRIC.iter().copied())
+        .build()
+        .await
+        .expect("provider");
     assert_eq!(provider.key_count(), 4);
     let server = serve(app(AuthLayer::new(provider))).await;
 
@@ -33,6 +40,45 @@ async fn each_allowed_algorithm_is_accepted() {
         assert_eq!(reply.status, 200, "{alg}: {reply:?}");
         assert_eq!(reply.json()["subject"], alg.as_str());
         assert_eq!(reply.json()["provider"], "jwt");
+    }
+}
+
+#[tokio::test]
+async fn an_rsa_key_without_alg_serves_rs256_only_unless_the_list_is_explicit() {
+    let issuer = issuer_all_keys().await;
+    let rsa = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ];
+    let by_default = issuer.provider().build().await.expect("provider");
+    let explicit = issuer
+        .provider()
+        .algorithms([Algorithm::RS256, Algorithm::PS256])
+        .build()
+        .await
+        .expect("provider");
+    for alg in rsa {
+        let token = issuer.token().kid("rsa").algorithm(alg).sign();
+        let kind = |result: Result<_, tollgate::AuthError>| result.err().map(|e| e.reason());
+        let expected = (alg != Algorithm::RS256).then_some(tollgate::Reason::NoMatchingKey);
+        assert_eq!(
+            kind(by_default.verify(&token).await),
+            expected,
+            "{alg} by default"
+        );
+        let expected = match alg {
+            Algorithm::RS256 | Algorithm::PS256 => None,
+            _ => Some(tollgate::Reason::AlgorithmNotAllowed),
+        };
+        assert_eq!(
+            kind(explicit.verify(&token).await),
+            expected,
+            "{alg} explicit"
+        );
     }
 }
 

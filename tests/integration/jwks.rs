@@ -270,3 +270,49 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn require_keys_at_build_takes_any_timeout() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let provider = issuer
+        .provider()
+        .require_keys_at_build(Duration::MAX)
+        .build()
+        .await
+        .expect("a timeout past the end of time waits, it does not panic");
+    assert_eq!(provider.key_count(), 1);
+    let provider = issuer
+        .provider()
+        .clock(tollgate::clock::ManualClock::new())
+        .require_keys_at_build(Duration::MAX)
+        .build()
+        .await
+        .expect("the same on a manual clock");
+    assert_eq!(provider.key_count(), 1);
+}
+
+#[tokio::test]
+async fn a_redirect_to_plain_http_off_loopback_is_refused_and_says_so() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let build = |url: &str| {
+        JwtProvider::builder(issuer.issuer())
+            .audience(issuer.audience())
+            .jwks_url(url)
+            .http_timeout(Duration::from_secs(1))
+            .build()
+    };
+
+    // Loopback to loopback over http is development, and followed.
+    let hop = JwksServer::start(302, String::new()).await;
+    hop.set_headers(&[("location", &issuer.jwks_url())]);
+    let provider = build(&hop.url).await.expect("provider");
+    assert_eq!(provider.key_count(), 1);
+
+    // Loopback to another host over http: the keys would cross a network without TLS.
+    let downgrade = JwksServer::start(302, String::new()).await;
+    downgrade.set_headers(&[("location", "http://192.0.2.1/jwks")]);
+    let provider = build(&downgrade.url).await.expect("provider");
+    assert_eq!(provider.key_count(), 0);
+    let error = provider.jwks().status().last_error.unwrap_or_default();
+    assert!(error.contains("plain http"), "{error}");
+}

@@ -4,6 +4,7 @@
 
 mod algorithms;
 mod backend;
+mod cookies;
 mod examples;
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;

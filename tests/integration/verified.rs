@@ -178,3 +178,52 @@ async fn the_cache_can_be_turned_off() {
     }
     assert!(provider.verify("garbage").await.is_err());
 }
+
+#[tokio::test]
+async fn each_provider_has_its_own_cache_even_on_a_shared_key_set() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let ours = issuer.provider().build().await.expect("provider");
+    let theirs = JwtProvider::builder(issuer.issuer())
+        .audience("another-api")
+        .jwks_url(issuer.jwks_url())
+        .build()
+        .await
+        .expect("provider");
+    assert_eq!(issuer.jwks_fetches(), 1, "one key set, shared by both");
+
+    let token = issuer.token().sign();
+    for _ in 0..2 {
+        assert!(ours.verify(&token).await.is_ok(), "verified, then cached");
+    }
+    assert_eq!(
+        theirs.verify(&token).await.err().map(|e| e.reason()),
+        Some(tollgate::Reason::WrongAudience),
+        "another provider's cached token is not this provider's"
+    );
+
+    // The same for what a key may verify: the key is published without `alg`, so PS256
+    // needs an explicit algorithm list, which only `lenient` has.
+    let lenient = issuer
+        .provider()
+        .algorithms([
+            tollgate::jwt::Algorithm::RS256,
+            tollgate::jwt::Algorithm::PS256,
+        ])
+        .build()
+        .await
+        .expect("provider");
+    let ps256 = issuer
+        .token()
+        .algorithm(tollgate::jwt::Algorithm::PS256)
+        .sign();
+    for _ in 0..2 {
+        assert!(
+            lenient.verify(&ps256).await.is_ok(),
+            "verified, then cached"
+        );
+    }
+    assert_eq!(
+        ours.verify(&ps256).await.err().map(|e| e.reason()),
+        Some(tollgate::Reason::NoMatchingKey)
+    );
+}

@@ -36,6 +36,12 @@ const IAT: u64 = 1_700_000_000;
 const MAX_TOKEN: usize = 8 * 1024;
 /// The order of the P-256 group: r = s = n is the other classic "psychic" signature.
 const P256_ORDER: &str = "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551";
+/// The Ed25519 identity point's encoding (y = 1, x = 0): a small-order public key.
+const ED25519_IDENTITY: [u8; 32] = {
+    let mut y = [0; 32];
+    y[0] = 1;
+    y
+};
 
 fn b64(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -250,6 +256,21 @@ fn signed(key: &Signer, header: &Value, payload: &Value) -> String {
     )
 }
 
+/// `a - b` for big-endian unsigned integers of one length, `a >= b`.
+fn sub_be(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0; a.len()];
+    let mut borrow = 0i16;
+    for i in (0..a.len()).rev() {
+        let mut d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    out
+}
+
 fn with_signature(input: &str, signature: &[u8]) -> String {
     format!("{input}.{}", b64(signature))
 }
@@ -301,6 +322,14 @@ impl Vectors {
         self.add(category, name, token, json!("accept"));
     }
 
+    /// Accepted, with the principal's subject `subject` (the `sub` of another vector's claims).
+    fn accept_as(&mut self, category: &str, name: &str, token: String, subject: &str) {
+        self.add(category, name, token, json!("accept"));
+        if let Some(case) = self.cases.last_mut() {
+            case["subject"] = json!(subject);
+        }
+    }
+
     fn reject(&mut self, category: &str, name: &str, token: String, reason: &str) {
         self.add(category, name, token, reject(reason));
     }
@@ -321,6 +350,14 @@ fn main() -> Res<()> {
         with(with(k.rsa_jwk.clone(), "kid", json!("rsa-2048")), "use", json!("sig")),
         // The same key, pinned to RS256.
         with(with(k.rsa_jwk.clone(), "kid", json!("rsa-rs256-only")), "alg", json!("RS256")),
+        // The same key, pinned to each other RSA algorithm: `rsa-2048` names no `alg`, so it
+        // verifies RS256 only (RFC 8725 §3.1: one key, one algorithm), since the vector
+        // provider's algorithm list is the default, not set explicitly.
+        with(with(k.rsa_jwk.clone(), "kid", json!("rsa-rs384")), "alg", json!("RS384")),
+        with(with(k.rsa_jwk.clone(), "kid", json!("rsa-rs512")), "alg", json!("RS512")),
+        with(with(k.rsa_jwk.clone(), "kid", json!("rsa-ps256")), "alg", json!("PS256")),
+        with(with(k.rsa_jwk.clone(), "kid", json!("rsa-ps384")), "alg", json!("PS384")),
+        with(with(k.rsa_jwk.clone(), "kid", json!("rsa-ps512")), "alg", json!("PS512")),
         with(with(k.p256_jwk.clone(), "kid", json!("p256")), "alg", json!("ES256")),
         with(with(k.p384_jwk.clone(), "kid", json!("p384")), "alg", json!("ES384")),
         with(with(k.ed_jwk.clone(), "kid", json!("ed25519")), "alg", json!("EdDSA")),
@@ -336,6 +373,10 @@ fn main() -> Res<()> {
         // tokens naming it meet an unknown kid. (P-384, so kid-less ES256 tokens would still
         // have a single candidate if it were kept.)
         {"kty": "EC", "crv": "P-384", "kid": "p384-off-curve", "alg": "ES384", "x": k.p384_jwk["x"], "y": k.p384_jwk["x"]},
+        // An Ed25519 "key" that is the identity point (y = 1): with it, R = identity and S = 0
+        // verify any payload, and aws-lc-rs does not refuse it, so tollgate skips the
+        // small-order points itself.
+        {"kty": "OKP", "crv": "Ed25519", "kid": "ed25519-small-order", "alg": "EdDSA", "x": b64(ED25519_IDENTITY)},
         {"kty": "oct", "kid": "oct", "k": b64(&k.oct)},
         {"kty": "oct", "kid": "oct-hs256", "alg": "HS256", "use": "sig", "k": b64(&k.oct)},
         // Malformed and unfamiliar entries: skipped one by one, never fatal to the set.
@@ -450,9 +491,16 @@ fn fuzz_seeds(dir: &Path, cases: &[Value], jwks: &Value) -> Res<usize> {
 
 fn valid(v: &mut Vectors, k: &Keys) {
     let c = "valid";
+    // RS256 with the key published without `alg`; the others with the key pinned to them.
     for alg in ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"] {
-        let name = format!("valid-{}", alg.to_lowercase());
-        let h = json!({"alg": alg, "typ": "JWT", "kid": "rsa-2048"});
+        let lower = alg.to_lowercase();
+        let name = format!("valid-{lower}");
+        let kid = if alg == "RS256" {
+            "rsa-2048".to_owned()
+        } else {
+            format!("rsa-{lower}")
+        };
+        let h = json!({"alg": alg, "typ": "JWT", "kid": kid});
         v.accept(c, &name, signed(&k.rsa, &h, &claims(&name)));
     }
     for (alg, kid, key) in [
@@ -476,7 +524,7 @@ fn valid(v: &mut Vectors, k: &Keys) {
             &claims("valid-rs256-key-pinned-to-rs256"),
         ),
     );
-    // No kid: the one key that fits the algorithm is used.
+    // No kid: the one key that fits the algorithm is used (for PS256, `rsa-ps256`).
     for (name, alg, key) in [
         ("valid-es256-without-kid", "ES256", &k.p256),
         ("valid-eddsa-without-kid", "EdDSA", &k.ed),
@@ -769,6 +817,25 @@ fn ecdsa(v: &mut Vectors, k: &Keys) {
         "es256-r-and-s-zero-without-kid",
         with_signature(&kidless, &[0; 64]),
         "BadSignature",
+    );
+
+    // ECDSA malleability: (r, n - s) verifies wherever (r, s) does. JWS does not forbid it, so
+    // both strings are accepted, as the same principal; an application denylist must key on
+    // `jti`, not on the token string.
+    let c = "ecdsa-malleability";
+    let name = "es256-malleable-original";
+    let unsigned = input(
+        es256.to_string().as_bytes(),
+        claims(name).to_string().as_bytes(),
+    );
+    let original = k.p256.sign("ES256", unsigned.as_bytes());
+    let negated_s = sub_be(&order, &original[32..]);
+    v.accept(c, name, with_signature(&unsigned, &original));
+    v.accept_as(
+        c,
+        "es256-malleable-s-negated",
+        with_signature(&unsigned, &[&original[..32], &negated_s].concat()),
+        name,
     );
 
     let c = "ecdsa-der";
@@ -1492,7 +1559,8 @@ fn jwks_keys(v: &mut Vectors, k: &Keys) {
         signed(&k.rsa1024, &rs256("rsa-1024"), &p("rsa-1024-key-by-kid")),
         "UnknownKey",
     );
-    // Without a kid the only PS256 candidate is the 2048-bit key, which did not sign it.
+    // Without a kid the only PS256 candidate is the 2048-bit key pinned to PS256, which did not
+    // sign it.
     v.reject(
         c,
         "rsa-1024-key-without-kid",
@@ -1551,6 +1619,33 @@ fn jwks_keys(v: &mut Vectors, k: &Keys) {
         p(name).to_string().as_bytes(),
     );
     v.reject(c, name, with_signature(&unsigned, &[0; 96]), "UnknownKey");
+    // R = identity, S = 0 "verifies" any payload under the small-order key; the key is skipped
+    // at load, so the token meets an unknown kid, and without a kid the real Ed25519 key.
+    let name = "eddsa-small-order-key-identity-signature";
+    let unsigned = input(
+        json!({"alg": "EdDSA", "kid": "ed25519-small-order"})
+            .to_string()
+            .as_bytes(),
+        p(name).to_string().as_bytes(),
+    );
+    let identity_signature = [ED25519_IDENTITY, [0; 32]].concat();
+    v.reject(
+        c,
+        name,
+        with_signature(&unsigned, &identity_signature),
+        "UnknownKey",
+    );
+    let name = "eddsa-identity-signature-without-kid";
+    let unsigned = input(
+        json!({"alg": "EdDSA"}).to_string().as_bytes(),
+        p(name).to_string().as_bytes(),
+    );
+    v.reject(
+        c,
+        name,
+        with_signature(&unsigned, &identity_signature),
+        "BadSignature",
+    );
     for kid in ["rsa-no-n", "p521", "ml-dsa", "no-kty"] {
         let name = format!("malformed-jwks-entry-{kid}");
         v.reject(
@@ -1593,13 +1688,28 @@ fn alg_kty(v: &mut Vectors, k: &Keys) {
             "NoMatchingKey",
         );
     }
+    // An RSA key without `alg` verifies RS256 only unless the provider's algorithm list is
+    // explicit (RFC 8725 §3.1); these are validly signed by that very key.
+    for alg in ["RS384", "RS512", "PS256", "PS384", "PS512"] {
+        let name = format!("{}-header-with-rsa-key-without-alg", alg.to_lowercase());
+        v.reject(
+            c,
+            &name,
+            signed(
+                &k.rsa,
+                &json!({"alg": alg, "kid": "rsa-2048"}),
+                &claims(&name),
+            ),
+            "NoMatchingKey",
+        );
+    }
 }
 
 fn signatures(v: &mut Vectors, k: &Keys) {
     let c = "signature";
     for (alg, kid, key) in [
         ("RS256", "rsa-2048", &k.rsa),
-        ("PS256", "rsa-2048", &k.rsa),
+        ("PS256", "rsa-ps256", &k.rsa),
         ("ES256", "p256", &k.p256),
         ("ES384", "p384", &k.p384),
         ("EdDSA", "ed25519", &k.ed),
