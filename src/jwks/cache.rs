@@ -28,6 +28,9 @@ pub(crate) struct CacheSettings {
     pub(crate) max_staleness: Duration,
     pub(crate) http_timeout: Duration,
     pub(crate) max_response_bytes: usize,
+    /// The fetcher's redirect rule (`dangerous_allow_http`): a provider without it never shares
+    /// the fetcher of one with it.
+    pub(crate) allow_http: bool,
 }
 
 /// The keys of one JWKS URL.

@@ -536,6 +536,7 @@ impl JwtProviderBuilder {
             max_staleness: self.max_staleness,
             http_timeout: self.http_timeout,
             max_response_bytes: self.max_response_bytes,
+            allow_http: self.allow_http,
         };
         let cache = JwksCache::shared(jwks_url, fetcher, settings, self.clock.clone());
         match self.startup {

@@ -619,7 +619,19 @@ async fn providers_of_one_jwks_url_share_one_manager() {
         2,
         "different cache settings get their own manager"
     );
-    drop(different);
+    // Nor do providers with different redirect rules: one without `dangerous_allow_http()`
+    // must never fetch through a client that follows plain-http redirects off loopback.
+    let plain_http = provider_for(&issuer, &jwks)
+        .dangerous_allow_http()
+        .build()
+        .await
+        .expect("allow http");
+    assert_eq!(
+        jwks.hits(),
+        3,
+        "dangerous_allow_http() gets its own manager"
+    );
+    drop((different, plain_http));
 }
 
 #[tokio::test]
