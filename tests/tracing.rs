@@ -38,7 +38,7 @@ impl Captured {
 }
 
 #[tokio::test]
-async fn fetches_failures_cooldowns_and_changes_are_traced_without_tokens() {
+async fn fetches_failures_unknown_kid_bounds_and_changes_are_traced_without_tokens() {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -65,8 +65,15 @@ async fn fetches_failures_cooldowns_and_changes_are_traced_without_tokens() {
             &serde_json::Value::Object(issuer.token().claims().clone()),
         )
         .expect("sign");
-    assert!(provider.verify(&unknown).await.is_err());
-    assert!(provider.verify(&unknown).await.is_err());
+    let another = issuer
+        .sign_raw(
+            &json!({"alg": "RS256", "kid": "nobody-else"}),
+            &serde_json::Value::Object(issuer.token().claims().clone()),
+        )
+        .expect("sign");
+    assert!(provider.verify(&unknown).await.is_err()); // fetches
+    assert!(provider.verify(&unknown).await.is_err()); // remembered as absent
+    assert!(provider.verify(&another).await.is_err()); // within the interval
     jwks.set(500, "down".into());
     clock.advance(10 * MINUTE);
     eventually("the failed refresh", || jwks.hits() >= 3).await;
@@ -77,7 +84,8 @@ async fn fetches_failures_cooldowns_and_changes_are_traced_without_tokens() {
         "fetching JWKS",
         "JWKS key set changed",
         "fetching JWKS for an unknown key",
-        "unknown key during the cooldown; not fetching",
+        "a kid the last fetch did not list; not fetching",
+        "unknown key within the interval since the last fetch for one; not fetching",
         "JWKS fetch failed",
     ] {
         assert!(
