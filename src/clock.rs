@@ -89,9 +89,22 @@ impl ManualClock {
     }
 
     /// Moves the time forward by `by`, waking every sleep that has ended.
+    ///
+    /// # Panics
+    /// If the time would pass the latest one a `SystemTime` can hold (hundreds of billions of
+    /// years away): a test asking for that has a bug, and saying so beats wrapping around.
     pub fn advance(&self, by: Duration) {
         let mut state = self.lock();
-        state.offset += by;
+        let start = *state.start.get_or_insert_with(SystemTime::now);
+        let offset = state
+            .offset
+            .checked_add(by)
+            .filter(|offset| start.checked_add(*offset).is_some());
+        let Some(offset) = offset else {
+            drop(state);
+            panic!("ManualClock::advance({by:?}) passes the latest time a SystemTime can hold");
+        };
+        state.offset = offset;
         let now = state.now();
         let (due, waiting) = std::mem::take(&mut state.sleepers)
             .into_iter()
@@ -185,5 +198,22 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!forever.is_finished());
         forever.abort();
+    }
+
+    #[test]
+    fn advancing_past_the_end_of_time_says_so_and_keeps_the_clock() {
+        let clock = ManualClock::new();
+        let before = clock.now();
+        let advanced = std::panic::catch_unwind(|| clock.advance(Duration::MAX));
+        let message = advanced
+            .err()
+            .and_then(|e| e.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        assert!(message.contains("passes the latest time"), "{message:?}");
+        assert_eq!(
+            clock.now(),
+            before,
+            "the clock did not move, and is not poisoned"
+        );
     }
 }
