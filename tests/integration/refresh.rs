@@ -336,7 +336,7 @@ async fn made_up_kids_cost_at_most_one_fetch_per_interval_and_a_repeated_kid_one
 
 /// The lock-out that a rotation right after an unrelated fetch used to cause (30 s): a newly
 /// published `kid` is accepted once the 3 s interval since that fetch has passed, well within
-/// the 5 s target, and a kid the fetch did not list is not remembered against a later key.
+/// the 5 s target. A kid remembered as absent holds back only itself, never another new key.
 #[tokio::test]
 async fn a_key_published_just_after_a_fetch_is_accepted_within_the_interval() {
     let (issuer, jwks, clock) = cast().await;
