@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use http::HeaderName;
 
-use crate::credential::{CredentialSource, Extractor};
+use crate::credential::{CookieOrigins, CredentialSource, Extractor};
 use crate::dev::DevIssuer;
 use crate::jwks::{JwksDocument, KeySet};
 use crate::jwt::{parse, Algorithm, ClaimPolicy, JwtProvider};
@@ -22,14 +22,16 @@ const VECTOR_JWKS: &str = include_str!("../tests/vectors/jwks.json");
 /// A fixed "now" (2023-11-14) for the `token` target, so runs are reproducible.
 const NOW: u64 = 1_700_000_000;
 
-/// Credential extraction from an arbitrary request. The input is read as: one byte choosing the
-/// configured sources and size limit, then lines: the first is the request target (path and
-/// query), each further line a `name: value` header (values may hold any bytes HTTP allows).
+/// Credential extraction from an arbitrary request, then the layer's cross-site cookie rule. The
+/// input is read as: one byte choosing the configured sources, the size limit and the method
+/// (`GET` or `POST`), then lines: the first is the request target (path and query), each
+/// further line a `name: value` header (values may hold any bytes HTTP allows).
 ///
-/// Whether a credential was extracted.
+/// Whether a credential was extracted and passed the cookie rule.
 ///
 /// # Panics
-/// When what the extractor hands on is not a bounded RFC 6750 b64token.
+/// When what the extractor hands on is not a bounded RFC 6750 b64token, or when a cookie
+/// credential on a `POST` passes without a same-origin sign.
 pub fn credential(data: &[u8]) -> bool {
     let Some((&choice, rest)) = data.split_first() else {
         return false;
@@ -48,13 +50,18 @@ pub fn credential(data: &[u8]) -> bool {
         sources.push(CredentialSource::Query("access_token".into()));
     }
     let max_len = if choice & 0x10 != 0 { 8 * 1024 } else { 32 };
+    let method = if choice & 0x20 != 0 {
+        http::Method::POST
+    } else {
+        http::Method::GET
+    };
 
     let mut lines = rest.split(|&b| b == b'\n');
     let target = lines.next().unwrap_or_default();
     let Ok(target) = std::str::from_utf8(target) else {
         return false;
     };
-    let mut request = http::Request::builder().uri(target);
+    let mut request = http::Request::builder().method(method).uri(target);
     for line in lines {
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
@@ -86,8 +93,27 @@ pub fn credential(data: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)),
         "{token:?}"
     );
+    let origins = CookieOrigins {
+        trusted: vec![TRUSTED_ORIGIN.into()],
+        allow_cross_site: false,
+    };
+    if origins.check(&parts, &credential).is_err() {
+        return false;
+    }
+    if credential.source() == "cookie" && parts.method == http::Method::POST {
+        let header = |name: &str| parts.headers.get(name).map(http::HeaderValue::as_bytes);
+        let same_origin = matches!(header("sec-fetch-site"), Some(b"same-origin" | b"none"))
+            || header("origin") == Some(TRUSTED_ORIGIN.as_bytes());
+        assert!(
+            same_origin,
+            "a cross-site POST passed with a cookie: {parts:?}"
+        );
+    }
     true
 }
+
+/// The origin the `credential` target trusts for cookie credentials on unsafe methods.
+const TRUSTED_ORIGIN: &str = "https://app.tollgate.test";
 
 /// Compact JWS parsing and the registered-claim checks at a fixed time, against the policy of
 /// the token vectors (their issuer and audience, `sub` required). Signatures are not verified

@@ -483,6 +483,11 @@ fn fuzz_seeds(dir: &Path, cases: &[Value], jwks: &Value) -> Res<usize> {
         ("custom-header", 0x12, format!("/\nx-token: {token}")),
         ("query", 0x18, format!("/p?x=1&access_token={token}")),
         ("everywhere", 0x1f, format!("/p?access_token={token}\nauthorization: Bearer {token}\nx-token: {token}\ncookie: session={token}")),
+        // 0x20: POST, where a cookie credential needs a same-origin sign (fuzzing::credential).
+        ("cookie-post-cross-site", 0x34, format!("/\ncookie: session={token}\norigin: https://evil.example")),
+        ("cookie-post-same-origin", 0x34, format!("/\ncookie: session={token}\nsec-fetch-site: same-origin")),
+        ("cookie-post-trusted-origin", 0x34, format!("/\ncookie: session={token}\norigin: https://app.tollgate.test")),
+        ("bearer-post-cross-site", 0x31, format!("/\nauthorization: Bearer {token}\nsec-fetch-site: cross-site")),
     ] {
         write("credential", name, &[&[choice], text.as_bytes()].concat())?;
     }
