@@ -336,8 +336,10 @@ impl JwtProviderBuilder {
 
     /// How long a `kid` is refused without fetching once a fetch made after it was first seen
     /// did not list it (default 30 s), so one made-up or withdrawn `kid` sent again and again
-    /// costs one fetch per cooldown. Only fetches that started after the request count: a
-    /// key the issuer publishes later is never held back by an older fetch.
+    /// costs one fetch per cooldown. Only fetches that started after the request count, so a
+    /// fetch that happened before the issuer published a key never holds that key back. An
+    /// issuer that signs with a key *before* publishing it (a JWKS behind a lagging cache) can
+    /// see that key's tokens refused for up to this long: shorten it for such issuers.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.unknown_kid_cooldown = cooldown;
         self
@@ -463,8 +465,8 @@ impl JwtProviderBuilder {
     /// starts the background refresh.
     ///
     /// If the first JWKS fetch fails, the provider is still built: requests are answered 503
-    /// until a fetch succeeds (retried on demand, at most once per unknown-`kid` interval, and in the
-    /// background).
+    /// until a fetch succeeds (retried on demand, at most once per unknown-`kid` interval, and
+    /// in the background).
     ///
     /// # Errors
     /// [`ConfigError`] when a setting is missing or invalid, when discovery fails, or when
