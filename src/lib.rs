@@ -59,12 +59,15 @@
 //! - the key must carry the token's `kid`, and its `kty` (and `alg`, if named) must agree with
 //!   the token's `alg`; `jku`, `x5u`, `jwk` and `x5c` headers are never read; any `crit` header
 //!   is rejected;
-//! - RSA keys under 2048 bits, `use: enc` keys and symmetric (`oct`) keys in a JWKS are ignored;
+//! - RSA keys under 2048 bits, small-order Ed25519 keys, `use: enc` keys and symmetric (`oct`)
+//!   keys in a JWKS are ignored; an RSA key without `alg` verifies RS256 only, unless the
+//!   algorithm list is set explicitly;
 //! - the issuer's keys are refreshed in the background and on an unknown `kid` (single flight,
 //!   at most one such fetch per 3 s), survive an issuer outage for up to 24 h, and a key the
 //!   issuer stops listing stops verifying at once (see [`jwks`]);
 //! - JWKS and discovery over https only (plain http only for loopback, or behind
 //!   [`jwt::JwtProviderBuilder::dangerous_allow_http`]), with timeouts and a 1 MiB cap;
+//! - a token read from a cookie is refused on cross-site unsafe requests (CSRF);
 //! - tokens are never logged, and `Debug` of a [`Credential`] shows only its length.
 //!
 //! The threat model in [`manual::security`] lists each attack these defaults stop and the test
