@@ -407,7 +407,7 @@ impl JwksCache {
     /// request may predate the key's publication, so it proves nothing.
     fn note_if_absent(&self, kid: &str, asked_ms: u64) {
         if self.completed_fetch_started_ms.load(Ordering::Acquire) < asked_ms
-            || self.keys.load().kids().any(|k| k == kid)
+            || self.keys.load().contains_kid(kid)
         {
             return;
         }

@@ -125,6 +125,11 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// Whether a key in the set carries `kid`.
+    pub(crate) fn contains_kid(&self, kid: &str) -> bool {
+        self.by_kid.contains_key(kid)
+    }
+
     /// The `kid`s in the set, for traces of what changed.
     pub(crate) fn kids(&self) -> impl Iterator<Item = &str> {
         self.keys.iter().filter_map(VerifyingKey::kid)

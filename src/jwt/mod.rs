@@ -722,7 +722,7 @@ impl JwtProvider {
             Err(miss @ (Miss::UnknownKey(_) | Miss::NoKeys)) => {
                 // The issuer may have rotated its keys since the last fetch.
                 let kid = match &miss {
-                    Miss::UnknownKey(kid) => Some(&**kid),
+                    Miss::UnknownKey(kid) => Some(kid.as_str()),
                     _ => None,
                 };
                 self.inner.cache.refresh_on_miss(kid).await;
@@ -738,7 +738,7 @@ impl JwtProvider {
 enum Miss {
     NoKeys,
     /// The token's `kid`, which the key set lacks.
-    UnknownKey(Box<str>),
+    UnknownKey(String),
     Rejected(AuthError),
 }
 
@@ -768,9 +768,7 @@ impl Inner {
                 key
             }
             Lookup::Found(_) => return Err(reject(Reason::BadSignature)),
-            Lookup::UnknownKid => {
-                return Err(Miss::UnknownKey(parsed.kid.unwrap_or_default().into()))
-            }
+            Lookup::UnknownKid => return Err(Miss::UnknownKey(parsed.kid.unwrap_or_default())),
             Lookup::NoMatch => return Err(reject(Reason::NoMatchingKey)),
         };
         self.policy

@@ -13,7 +13,6 @@ use serde_json::{Map, Value};
 
 use super::Algorithm;
 use crate::error::Reason;
-use crate::principal::LATEST_EXPIRY;
 
 /// A JWS in compact serialization, split and decoded but not yet verified.
 pub(crate) struct UnverifiedToken<'a> {
@@ -249,9 +248,9 @@ impl ClaimPolicy {
         }
 
         // `exp` was checked to be in the future, so it is positive here; past what a
-        // `SystemTime` holds (`1e300`), the principal's expiry is clamped, never lost.
+        // `SystemTime` holds (`1e300`), `PrincipalBuilder::expires_at` clamps it, never loses it.
         Ok(CheckedClaims {
-            expires_at: (exp as u64).min(LATEST_EXPIRY),
+            expires_at: exp as u64,
             exp,
             nbf,
         })
@@ -461,11 +460,11 @@ mod tests {
             check(&format!(r#"{{{ok},"aud":"api","exp":null}}"#)),
             Err(Reason::InvalidClaim)
         );
-        // Past what a `SystemTime` can hold: clamped to the last second of 9999, so the
-        // principal still has an expiry.
+        // Past what a `u64` holds: saturates here; the principal builder then clamps it to
+        // the last second of 9999 (tests/integration/providers.rs).
         assert_eq!(
             check(&format!(r#"{{{ok},"aud":"api","exp":1e300}}"#)),
-            Ok(253_402_300_799)
+            Ok(u64::MAX)
         );
         assert_eq!(
             check(&format!(

@@ -471,3 +471,17 @@ async fn several_providers_answer_garbage_with_401() {
     // issuers never do.
     assert!(a.jwks_fetches() <= fetches + 1);
 }
+
+/// An `exp` past what a `SystemTime` holds (`1e300`) still gives the principal an expiry (the
+/// last second of 9999), so it never looks as if it does not expire.
+#[tokio::test]
+async fn an_exp_past_the_end_of_time_is_clamped_in_the_principal() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let provider = issuer.provider().build().await.expect("provider");
+    let token = issuer.token().claim("exp", 1e300).sign();
+    let principal = provider.verify(&token).await.expect("accepted");
+    assert_eq!(
+        principal.expires_at(),
+        std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(253_402_300_799))
+    );
+}
