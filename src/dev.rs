@@ -37,7 +37,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Map, Value};
 
-use crate::jwt::{unix_now, Algorithm, JwtProvider, JwtProviderBuilder};
+use crate::clock::unix_now;
+use crate::jwt::{Algorithm, JwtProvider, JwtProviderBuilder};
 
 /// The kind of key pair to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,9 @@ use http::HeaderName;
 
 use crate::credential::{CookieOrigins, CredentialSource, Extractor};
 use crate::dev::DevIssuer;
+use crate::jose::{parse, Algorithm};
 use crate::jwks::{JwksDocument, KeySet};
-use crate::jwt::{parse, Algorithm, ClaimPolicy, JwtProvider};
+use crate::jwt::{ClaimPolicy, JwtProvider};
 use crate::{AuthErrorKind, Credential, Provider};
 
 /// The key set the `verify` target loads: the token vectors' fixed JWKS.

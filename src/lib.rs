@@ -109,6 +109,7 @@ mod fetch;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;
+mod jose;
 pub mod jwks;
 pub mod jwt;
 mod layer;

@@ -10,8 +10,9 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Number, Value};
 
 use crate::credential::{CredentialSource, Extractor};
+use crate::jose::{parse, Algorithm};
 use crate::jwks::{JwksDocument, KeySet, Lookup, UnpinnedRsa};
-use crate::jwt::{parse, Algorithm, ClaimPolicy};
+use crate::jwt::ClaimPolicy;
 
 fn runner(cases: u32) -> TestRunner {
     TestRunner::new(Config {

@@ -60,9 +60,9 @@ use base64::Engine as _;
 use http::HeaderName;
 use serde_json::{json, Map};
 
+use crate::clock::unix_now;
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
-use crate::jwt::unix_now;
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 

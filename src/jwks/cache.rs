@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::{ArcSwap, Guard};
@@ -13,11 +13,11 @@ use tokio::sync::watch;
 use super::keys::{JwksDocument, KeySet};
 use super::schedule::{freshness, Schedule};
 use super::TARGET;
-use crate::clock::{unix_millis, Clock, SystemClock};
+use crate::clock::{unix_millis, Clock};
 use crate::fetch::{Fetched, Fetcher, Validators};
 
-/// Settings of a [`JwksCache`]; caches are shared only between providers with equal settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Settings of a [`JwksCache`] (the fetcher carries the HTTP ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CacheSettings {
     pub(crate) schedule: Schedule,
     /// Least time between two fetches caused by unknown `kid`s, whatever the kids.
@@ -26,11 +26,6 @@ pub(crate) struct CacheSettings {
     pub(crate) unknown_kid_cooldown: Duration,
     pub(crate) unknown_kid_wait: Duration,
     pub(crate) max_staleness: Duration,
-    pub(crate) http_timeout: Duration,
-    pub(crate) max_response_bytes: usize,
-    /// The fetcher's redirect rule (`dangerous_allow_http`): a provider without it never shares
-    /// the fetcher of one with it.
-    pub(crate) allow_http: bool,
 }
 
 /// The keys of one JWKS URL.
@@ -83,45 +78,10 @@ impl fmt::Debug for JwksCache {
 /// At most this many absent `kid`s are remembered; beyond, misses are bounded by the interval.
 const MAX_ABSENT_KIDS: usize = 4096;
 
-type RegistryKey = (tokio::runtime::Id, String, CacheSettings);
-
-/// Caches by URL, so providers of one issuer (say, its access and ID tokens) share one key set,
-/// one refresh task and one cooldown. Keyed by runtime too: a cache's task and HTTP connections
-/// belong to the runtime that built it.
-fn registry() -> MutexGuard<'static, HashMap<RegistryKey, Weak<JwksCache>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<RegistryKey, Weak<JwksCache>>>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-}
-
 impl JwksCache {
-    /// The cache for `url` with `settings` in the current runtime, created (with its refresh
-    /// task) if none is alive. A provider with its own clock gets a cache of its own.
-    pub(crate) fn shared(
-        url: String,
-        fetcher: Fetcher,
-        settings: CacheSettings,
-        clock: Option<Arc<dyn Clock>>,
-    ) -> Arc<Self> {
-        let Some(clock) = clock else {
-            let key = (tokio::runtime::Handle::current().id(), url, settings);
-            let mut registry = registry();
-            registry.retain(|_, cache| cache.strong_count() > 0);
-            if let Some(cache) = registry.get(&key).and_then(Weak::upgrade) {
-                if !cache.stopped.load(Ordering::Acquire) {
-                    return cache;
-                }
-            }
-            let cache = Self::new(key.1.clone(), fetcher, settings, Arc::new(SystemClock));
-            registry.insert(key, Arc::downgrade(&cache));
-            return cache;
-        };
-        Self::new(url, fetcher, settings, clock)
-    }
-
-    fn new(
+    /// A key-set manager for `url`, with its refresh task. It fetches nothing itself: the
+    /// caller decides how the first keys are loaded.
+    pub(crate) fn new(
         url: String,
         fetcher: Fetcher,
         settings: CacheSettings,

@@ -18,8 +18,8 @@
 //! One key, one algorithm (RFC 8725 §3.1): a key with `alg` verifies only that algorithm. An RSA
 //! key without `alg` verifies RS256 only, unless the provider's algorithm list was set
 //! explicitly with [`algorithms`](crate::jwt::JwtProviderBuilder::algorithms): then it
-//! verifies any RSA algorithm on that list. The set is shared by every provider on the same
-//! URL, so this is decided at lookup, by the [`UnpinnedRsa`] the provider passes, not at
+//! verifies any RSA algorithm on that list. A set may be shared by several providers
+//! (with different lists), so this is decided at lookup, by the [`UnpinnedRsa`] the provider passes, not at
 //! parsing. (EC and Ed25519 keys have one algorithm each anyway.)
 
 use std::collections::HashMap;
@@ -34,7 +34,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::TARGET;
-use crate::jwt::{Algorithm, KeyFamily};
+use crate::jose::{Algorithm, KeyFamily};
 
 /// JWK members are base64url; some issuers pad them, which is harmless here.
 const JWK_B64: GeneralPurpose = GeneralPurpose::new(

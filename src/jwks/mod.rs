@@ -1,13 +1,14 @@
 //! JWKS key sets: how tollgate loads an issuer's keys, keeps them fresh and survives its
 //! outages.
 //!
-//! Each JWKS URL has one key-set manager, shared by every provider that points at it (with
-//! the same cache settings, in the same Tokio runtime). It holds:
+//! Each provider loads its own key set, unless it is built with another provider's
+//! ([`JwtProviderBuilder::jwks`](crate::jwt::JwtProviderBuilder::jwks)): sharing is always
+//! explicit, and the [`Jwks`] value says which providers it covers. A key set holds:
 //!
 //! - **The keys**, parsed once into ready aws-lc-rs verifiers and indexed by `kid`, behind an
 //!   `ArcSwap`: a request reads them with an atomic load; no lock, no `.await`, no allocation.
-//! - **One refresh task**, owned by the manager: it ends when the last provider using the
-//!   manager is dropped, or on [`JwksHandle::shutdown`]. It refreshes when the response's
+//! - **One refresh task**, owned by the key set: it ends when the last provider (or [`Jwks`]
+//!   value) using it is dropped, or on [`Jwks::shutdown`]. It refreshes when the response's
 //!   `Cache-Control: max-age` (less `Age`) or `Expires` says the set goes stale, clamped to the
 //!   refresh window (default 5 min to 24 h; a response without either header is assumed to
 //!   live for the window's minimum), at a random 80–90 % of that lifetime (ahead of expiry,
@@ -33,7 +34,7 @@
 //!   (default 24 h) since they were last fetched or confirmed. Past it, or when no set was
 //!   ever loaded, requests get 503 with `Retry-After` (never 401: the client is not at
 //!   fault).
-//! - **Health**: [`JwksHandle::status`] reports the key count, last success and its age, last
+//! - **Health**: [`Jwks::status`] reports the key count, last success and its age, last
 //!   error, consecutive failures and the next refresh, for readiness probes.
 //!
 //! Every fetch, failure, cooldown hit and key-set change emits a `tracing` event on the target
@@ -68,9 +69,10 @@ pub(crate) use schedule::Schedule;
 
 pub(crate) const TARGET: &str = "tollgate::jwks";
 
-/// A handle on a provider's key-set manager, from
-/// [`JwtProvider::jwks`](crate::jwt::JwtProvider::jwks): health for readiness probes, a manual
-/// refresh, and shutdown.
+/// A provider's key set, from [`JwtProvider::jwks`](crate::jwt::JwtProvider::jwks): health for
+/// readiness probes, a manual refresh, shutdown, and sharing the keys with another provider of
+/// the same issuer ([`JwtProviderBuilder::jwks`](crate::jwt::JwtProviderBuilder::jwks)). Cheap to
+/// clone; every clone is the same key set.
 ///
 /// ```no_run
 /// # async fn f(provider: tollgate::jwt::JwtProvider) {
@@ -82,13 +84,17 @@ pub(crate) const TARGET: &str = "tollgate::jwks";
 /// # }
 /// ```
 #[derive(Clone)]
-pub struct JwksHandle {
+pub struct Jwks {
     cache: Arc<JwksCache>,
 }
 
-impl JwksHandle {
+impl Jwks {
     pub(crate) fn new(cache: Arc<JwksCache>) -> Self {
         Self { cache }
+    }
+
+    pub(crate) fn into_cache(self) -> Arc<JwksCache> {
+        self.cache
     }
 
     /// The JWKS URL.
@@ -113,8 +119,10 @@ impl JwksHandle {
         self.cache.refresh_now().await;
     }
 
-    /// Stops the background refresh and all further fetches of this manager, for every
-    /// provider sharing it. Cached keys keep verifying until they exceed the maximum staleness.
+    /// Stops the background refresh and all further fetches of this key set, for the provider
+    /// that loaded it and every provider built with it through
+    /// [`JwtProviderBuilder::jwks`](crate::jwt::JwtProviderBuilder::jwks) (and for no other).
+    /// Cached keys keep verifying until they exceed the maximum staleness.
     pub fn shutdown(&self) {
         self.cache.shutdown();
     }
@@ -125,13 +133,13 @@ impl JwksHandle {
     }
 }
 
-impl fmt::Debug for JwksHandle {
+impl fmt::Debug for Jwks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&self.cache, f)
     }
 }
 
-/// The health of a key-set manager; see [`JwksHandle::status`].
+/// The health of a key set; see [`Jwks::status`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JwksStatus {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use thread_local::ThreadLocal;
 
-use super::Algorithm;
+use crate::jose::Algorithm;
 use crate::jwks::{KeySet, Lookup, UnpinnedRsa};
 use crate::principal::Principal;
 

@@ -12,7 +12,14 @@ use crate::support::*;
 #[tokio::test]
 async fn an_unknown_kid_flood_costs_one_fetch_then_fails_fast() {
     let issuer = DevIssuer::start().await.expect("issuer");
-    let provider = issuer.provider().build().await.expect("provider");
+    // Time stands still, so a slow machine cannot stretch the floods past the unknown-kid
+    // interval and earn a second fetch.
+    let provider = issuer
+        .provider()
+        .clock(tollgate::clock::ManualClock::new())
+        .build()
+        .await
+        .expect("provider");
     let server = serve(app(AuthLayer::new(provider))).await;
     assert_eq!(issuer.jwks_fetches(), 1, "build() loads the keys once");
 

@@ -591,47 +591,51 @@ async fn build_can_require_keys_or_start_lazily() {
 }
 
 #[tokio::test]
-async fn providers_of_one_jwks_url_share_one_manager() {
+async fn providers_share_a_key_set_only_when_told_to() {
     let issuer = DevIssuer::start().await.expect("issuer");
     let jwks = JwksServer::start(200, jwks_of(&issuer, &["dev-rsa"])).await;
     let access = provider_for(&issuer, &jwks).build().await.expect("access");
+    let separate = provider_for(&issuer, &jwks)
+        .build()
+        .await
+        .expect("separate");
+    assert_eq!(jwks.hits(), 2, "the same URL alone shares nothing");
+
     let id_tokens = provider_for(&issuer, &jwks)
         .name("id")
         .audience("another-client")
+        .jwks(access.jwks())
         .build()
         .await
         .expect("id");
-    assert_eq!(
-        jwks.hits(),
-        1,
-        "the second provider found the keys already loaded"
-    );
+    assert_eq!(jwks.hits(), 2, "the shared key set was already loaded");
     let (a, b) = (access.jwks().status(), id_tokens.jwks().status());
     assert_eq!((a.fetches, a.last_success), (b.fetches, b.last_success));
+    assert!(id_tokens.verify(&issuer.token().sign()).await.is_ok());
 
-    let different = provider_for(&issuer, &jwks)
+    // Shutdown covers exactly the providers built on the set.
+    access.jwks().shutdown();
+    assert!(!id_tokens.jwks().is_refreshing());
+    assert!(separate.jwks().is_refreshing());
+
+    // A key-loading setting on a sharing builder would be silently ignored: refused instead.
+    let err = provider_for(&issuer, &jwks)
         .unknown_kid_cooldown(Duration::from_secs(5))
+        .jwks(separate.jwks())
         .build()
         .await
-        .expect("other settings");
-    assert_eq!(
-        jwks.hits(),
-        2,
-        "different cache settings get their own manager"
-    );
-    // Nor do providers with different redirect rules: one without `dangerous_allow_http()`
-    // must never fetch through a client that follows plain-http redirects off loopback.
-    let plain_http = provider_for(&issuer, &jwks)
-        .dangerous_allow_http()
+        .expect_err("conflicting setting");
+    assert!(err.to_string().contains("`unknown_kid_cooldown`"), "{err}");
+    let err = provider_for(&issuer, &jwks)
+        .jwks_url("http://127.0.0.1:1/elsewhere")
+        .jwks(separate.jwks())
         .build()
         .await
-        .expect("allow http");
-    assert_eq!(
-        jwks.hits(),
-        3,
-        "dangerous_allow_http() gets its own manager"
+        .expect_err("another URL");
+    assert!(
+        err.to_string().contains("differs from the shared key set"),
+        "{err}"
     );
-    drop((different, plain_http));
 }
 
 #[tokio::test]

@@ -185,7 +185,7 @@ async fn each_provider_has_its_own_cache_even_on_a_shared_key_set() {
     let ours = issuer.provider().build().await.expect("provider");
     let theirs = JwtProvider::builder(issuer.issuer())
         .audience("another-api")
-        .jwks_url(issuer.jwks_url())
+        .jwks(ours.jwks())
         .build()
         .await
         .expect("provider");
@@ -203,8 +203,9 @@ async fn each_provider_has_its_own_cache_even_on_a_shared_key_set() {
 
     // The same for what a key may verify: the key is published without `alg`, so PS256
     // needs an explicit algorithm list, which only `lenient` has.
-    let lenient = issuer
-        .provider()
+    let lenient = JwtProvider::builder(issuer.issuer())
+        .audience(issuer.audience())
+        .jwks(ours.jwks())
         .algorithms([
             tollgate::jwt::Algorithm::RS256,
             tollgate::jwt::Algorithm::PS256,

@@ -1,0 +1,11 @@
+//! JOSE itself (RFC 7515, RFC 7518): the signature algorithms tollgate verifies and the parser
+//! of compact-serialized tokens. Both [`jwt`](crate::jwt) (verifying tokens) and
+//! [`jwks`](crate::jwks) (reading keys) build on it; it depends on neither.
+
+mod algorithm;
+mod compact;
+mod strict_json;
+
+pub(crate) use algorithm::KeyFamily;
+pub use algorithm::{Algorithm, UnknownAlgorithm};
+pub(crate) use compact::parse;
