@@ -1,17 +1,18 @@
 //! axum extractors (feature `axum`).
 //!
 //! - [`Principal`]: the verified identity. `Option<Principal>` is `None` for an anonymous
-//!   request through an [optional](crate::AuthLayerBuilder::optional) layer.
+//!   request through an [optional](crate::auth::AuthLayerBuilder::optional) layer.
 //! - [`Claims<T>`]: the claims as the application's type (stored by
-//!   [`claims::<T>()`](crate::AuthLayerBuilder::claims), or deserialized on demand).
+//!   [`claims::<T>()`](crate::auth::AuthLayerBuilder::claims), or deserialized on demand).
 //! - [`Auth<T>`]: both at once.
 //! - [`Authorized<G>`]: the principal, once the [`Guard`] `G` let it through: a handler-level
 //!   check, for when a per-route [`GuardLayer`](crate::GuardLayer) does not fit.
 //!
 //! A handler that extracts these behind no [`AuthLayer`](crate::AuthLayer) answers 500 and logs
 //! an error on target `tollgate::rejection`: that is a wiring mistake, not the client's fault,
-//! and it must not pass silently as "anonymous". Every other rejection ([`AuthRejection`]) is
-//! built by the layer's [`ErrorResponder`](crate::ErrorResponder).
+//! and it must not pass silently as "anonymous". Every other rejection
+//! ([`AuthRejection`](crate::rejection::AuthRejection)) is built by the layer's
+//! [`ErrorResponder`](crate::rejection::ErrorResponder).
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
@@ -30,21 +31,16 @@
 //! ```
 
 use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
-use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use std::marker::PhantomData;
 
-use crate::error::{AuthError, Reason};
-use crate::guard::{authorize, Guard, Refusal};
-use crate::layer::{
-    default_response, missing_layer_response, respond_to, Anonymous, RejectionContext,
-    DEFAULT_REALM,
-};
+use crate::auth::Anonymous;
+use crate::error::AuthError;
+use crate::guard::{authorize, Guard};
 use crate::principal::{Claims, Principal};
-
-const TARGET: &str = "tollgate::rejection";
+use crate::rejection::AuthRejection;
 
 /// The verified principal and the claims as `T`.
 #[derive(Debug, Clone)]
@@ -53,71 +49,6 @@ pub struct Auth<T> {
     pub principal: Principal,
     /// The claims, deserialized as `T`.
     pub claims: T,
-}
-
-/// Why a tollgate extractor could not produce its value, with the response the client gets.
-///
-/// The response comes from the [`ErrorResponder`](crate::ErrorResponder) of the
-/// [`AuthLayer`](crate::AuthLayer) the request passed, so a custom responder (and gRPC shaping)
-/// applies to extractor rejections too.
-#[derive(Debug)]
-pub struct AuthRejection {
-    refusal: Box<Refusal>,
-}
-
-impl AuthRejection {
-    fn new(parts: &Parts, error: AuthError) -> Self {
-        let response = respond_to(&parts.extensions, &parts.headers, &error);
-        Self {
-            refusal: Box::new(Refusal {
-                error: Some(error),
-                response,
-            }),
-        }
-    }
-
-    fn missing_layer(parts: &Parts) -> Self {
-        tracing::error!(
-            target: TARGET,
-            "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of this route"
-        );
-        Self {
-            refusal: Box::new(Refusal {
-                error: None,
-                response: missing_layer_response(&parts.headers, MISSING_LAYER),
-            }),
-        }
-    }
-
-    /// Why the request was refused: 401 for an anonymous request (through an
-    /// [optional](crate::AuthLayerBuilder::optional) layer) or claims that do not fit the
-    /// requested type, 403 for a guard's denial. `None` when no `AuthLayer` ran before the
-    /// extractor: a wiring mistake, answered with 500 and logged at error level.
-    pub fn error(&self) -> Option<&AuthError> {
-        self.refusal.error.as_ref()
-    }
-
-    /// The status the client gets.
-    pub fn status(&self) -> http::StatusCode {
-        self.refusal.response.status()
-    }
-}
-
-impl IntoResponse for AuthRejection {
-    fn into_response(self) -> Response {
-        self.refusal.response.map(axum_core::body::Body::from)
-    }
-}
-
-const MISSING_LAYER: &str = "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of this route?";
-
-/// Uses [`DEFAULT_REALM`]; to answer with another realm, build the response with
-/// [`default_response`](crate::default_response).
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        default_response(&self, &RejectionContext::new(DEFAULT_REALM))
-            .map(axum_core::body::Body::from)
-    }
 }
 
 fn principal(parts: &Parts) -> Result<Option<Principal>, AuthRejection> {
@@ -167,11 +98,9 @@ where
         let claims = if let Some(Claims(claims)) = parts.extensions.get::<Claims<T>>() {
             claims.clone()
         } else {
-            principal.claims_as::<T>().map_err(|e| {
-                let error = crate::principal::redacted_claims_error(&e);
-                tracing::debug!(target: TARGET, %error, "claims do not fit the requested type");
-                AuthRejection::new(parts, AuthError::invalid_token(Reason::ClaimsShape))
-            })?
+            principal
+                .typed_claims::<T>()
+                .map_err(|error| AuthRejection::new(parts, error))?
         };
         Ok(Some(Auth { principal, claims }))
     }
@@ -303,7 +232,7 @@ where
                 principal: principal.clone(),
                 guard: PhantomData,
             }),
-            Err(refusal) => Err(AuthRejection { refusal }),
+            Err(refusal) => Err(AuthRejection::from_refusal(refusal)),
         }
     }
 }

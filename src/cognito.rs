@@ -245,7 +245,7 @@ fn check_user_pool_id(pool: &str, region: &str) -> Result<(), ConfigError> {
 
 /// The claims of a Cognito access or ID token, for
 /// [`Principal::claims_as`](crate::Principal::claims_as) or
-/// [`AuthLayerBuilder::claims`](crate::AuthLayerBuilder::claims).
+/// [`AuthLayerBuilder::claims`](crate::auth::AuthLayerBuilder::claims).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct CognitoClaims {

@@ -40,14 +40,14 @@ pub enum CredentialSource {
     /// and `OPTIONS`) a token read from a cookie is refused unless the request shows it is
     /// same-origin: `Sec-Fetch-Site: same-origin` (or `none`, a navigation the user started),
     /// or an `Origin` header equal to one configured with
-    /// [`AuthLayerBuilder::trusted_origins`](crate::AuthLayerBuilder::trusted_origins).
+    /// [`AuthLayerBuilder::trusted_origins`](crate::auth::AuthLayerBuilder::trusted_origins).
     /// `Sec-Fetch-Site: same-site` is not enough (a sibling subdomain is another origin), and a
     /// request with neither header is refused (every current browser sends `Origin` on a
     /// cross-origin POST; a client that cannot should send `Authorization` instead). The refusal
     /// is 401 `invalid_request` ([`Reason::CrossSiteCookie`]): the token may be fine, but the
     /// way it arrived is not accepted for this request, so `invalid_token` would wrongly tell
     /// the client to drop it, and 403 would speak of an identity that was never established.
-    /// [`dangerous_allow_cross_site_cookies`](crate::AuthLayerBuilder::dangerous_allow_cross_site_cookies)
+    /// [`dangerous_allow_cross_site_cookies`](crate::auth::AuthLayerBuilder::dangerous_allow_cross_site_cookies)
     /// turns the check off.
     Cookie(String),
     /// A query-string parameter. RFC 6750 §2.3 discourages it: URLs are logged by proxies and

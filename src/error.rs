@@ -131,7 +131,7 @@ pub enum Reason {
     TooLarge,
     /// A token read from a cookie on an unsafe method (not `GET`, `HEAD` or `OPTIONS`) of a
     /// request that does not show it is same-origin: the cross-site request forgery defence
-    /// described at [`CredentialSource::Cookie`](crate::CredentialSource::Cookie).
+    /// described at [`CredentialSource::Cookie`](crate::credential::CredentialSource::Cookie).
     CrossSiteCookie,
     /// The token is not three base64url segments of JSON.
     Malformed,

@@ -12,10 +12,11 @@ use http::HeaderName;
 
 use crate::credential::{CookieOrigins, CredentialSource, Extractor};
 use crate::dev::DevIssuer;
+use crate::error::AuthErrorKind;
 use crate::jose::{parse, Algorithm};
 use crate::jwks::{JwksDocument, KeySet};
 use crate::jwt::{ClaimPolicy, JwtProvider};
-use crate::{AuthErrorKind, Credential, Provider};
+use crate::{Credential, Provider};
 
 /// The key set the `verify` target loads: the token vectors' fixed JWKS.
 const VECTOR_JWKS: &str = include_str!("../tests/vectors/jwks.json");

@@ -47,10 +47,10 @@
 //! `error="invalid_token"` when a credential was presented, RFC 6750 §3), 403 with
 //! `error="insufficient_scope"` when a scope guard denies (a plain 403 for other guards), or 503
 //! with `Retry-After` when the issuer's keys cannot be loaded and none are cached. The body is a
-//! short JSON object; the internal [`Reason`] goes only to `tracing` (target `tollgate::auth`).
+//! short JSON object; the internal [`Reason`](error::Reason) goes only to `tracing` (target `tollgate::auth`).
 //! gRPC calls (`content-type: application/grpc*`) get the same outcomes as gRPC statuses on
 //! HTTP 200 (16 `UNAUTHENTICATED`, 7 `PERMISSION_DENIED`, 14 `UNAVAILABLE`), so tonic clients
-//! see a proper `Status`. An [`ErrorResponder`] replaces these responses for every framework.
+//! see a proper `Status`. An [`ErrorResponder`](rejection::ErrorResponder) replaces these responses for every framework.
 //!
 //! # Security defaults
 //! - asymmetric algorithms only; `alg: none` and HMAC cannot be configured, so a public key can
@@ -95,6 +95,7 @@
 )]
 
 pub mod api_key;
+pub mod auth;
 pub mod auth0;
 #[cfg(feature = "axum")]
 mod axum;
@@ -103,7 +104,7 @@ pub mod cognito;
 pub mod credential;
 #[cfg(feature = "dev-issuer")]
 pub mod dev;
-mod error;
+pub mod error;
 mod fetch;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -112,28 +113,24 @@ pub mod guard;
 mod jose;
 pub mod jwks;
 pub mod jwt;
-mod layer;
 pub mod manual;
-mod multi;
+mod middleware;
 pub mod okta;
-mod principal;
+pub mod principal;
 #[cfg(test)]
 mod proptests;
-mod provider;
+pub mod provider;
+pub mod rejection;
 
 #[cfg(feature = "axum")]
-pub use crate::axum::{Auth, AuthRejection, Authorized};
+pub use crate::axum::{Auth, Authorized};
 pub use api_key::ApiKeys;
-pub use credential::{Credential, CredentialKind, CredentialSource};
-pub use error::{AuthError, AuthErrorKind, ConfigError, Reason};
+pub use auth::AuthLayer;
+pub use credential::Credential;
+pub use error::{AuthError, ConfigError};
 pub use guard::{Guard, GuardLayer};
-pub use layer::{
-    default_response, Anonymous, AuthBody, AuthLayer, AuthLayerBuilder, AuthService,
-    ErrorResponder, RejectionContext, ResponseFuture, DEFAULT_REALM,
-};
-pub use multi::{Providers, ProvidersBuilder};
-pub use principal::{Claims, Principal, PrincipalBuilder};
-pub use provider::{BoxFuture, Provider};
+pub use principal::{Claims, Principal};
+pub use provider::{Provider, Providers};
 
 #[cfg(test)]
 mod send_sync {
@@ -142,7 +139,7 @@ mod send_sync {
     #[test]
     fn public_types_are_send_and_sync() {
         assert_send_sync::<crate::AuthLayer>();
-        assert_send_sync::<crate::AuthService<()>>();
+        assert_send_sync::<crate::auth::AuthService<()>>();
         assert_send_sync::<crate::Principal>();
         assert_send_sync::<crate::AuthError>();
         assert_send_sync::<crate::jwt::JwtProvider>();
@@ -151,7 +148,7 @@ mod send_sync {
         assert_send_sync::<crate::Providers>();
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
-        assert_send_sync::<crate::RejectionContext<'static>>();
+        assert_send_sync::<crate::rejection::RejectionContext<'static>>();
     }
 }
 

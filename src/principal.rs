@@ -141,11 +141,24 @@ impl Principal {
     }
 }
 
+impl Principal {
+    /// The claims as the application's `T`, for the layer's `claims::<T>()` and the axum
+    /// extractors alike: a token whose claims do not fit is refused (401 `invalid_token`), and
+    /// why is logged without the claim values.
+    pub(crate) fn typed_claims<T: DeserializeOwned>(&self) -> Result<T, crate::AuthError> {
+        self.claims_as::<T>().map_err(|e| {
+            let error = redacted_claims_error(&e);
+            tracing::debug!(target: "tollgate::auth", %error, "claims do not fit the application's type");
+            crate::AuthError::invalid_token(crate::error::Reason::ClaimsShape)
+        })
+    }
+}
+
 /// A [`Principal::claims_as`] error as it may be logged: serde's messages quote the offending
 /// value (`invalid type: string "alice@example.com", expected u64`), and claim values can be
 /// personal data or secrets. What is kept: the kind of mismatch and what the application's type
 /// expected.
-pub(crate) fn redacted_claims_error(error: &serde_json::Error) -> String {
+fn redacted_claims_error(error: &serde_json::Error) -> String {
     let message = error.to_string();
     // Names a field of the application's type, not data from the token.
     if message.starts_with("missing field `") && message.matches('`').count() == 2 {
@@ -296,7 +309,7 @@ impl serde::Serialize for Principal {
 
 /// The application's typed claims, stored in request extensions by an
 /// [`AuthLayer`](crate::AuthLayer) configured with
-/// [`claims::<T>()`](crate::AuthLayerBuilder::claims).
+/// [`claims::<T>()`](crate::auth::AuthLayerBuilder::claims).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Claims<T>(pub T);
 

@@ -18,7 +18,7 @@ use tower::layer::layer_fn;
 use tower::Service;
 
 use tollgate::guard::{scope, GuardLayer};
-use tollgate::{AuthBody, AuthLayer, Guard, Principal};
+use tollgate::{auth::AuthBody, AuthLayer, Guard, Principal};
 
 /// The one method that needs more than a valid token.
 pub(crate) const WATCH: &str = "/grpc.health.v1.Health/Watch";

@@ -7,18 +7,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap, Request, Response, StatusCode};
+use http::{Extensions, HeaderMap, Request, Response};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::Guard;
+use crate::auth::{respond_to, Anonymous, AuthBody};
 use crate::error::AuthError;
-use crate::layer::{missing_layer_response, respond_to, Anonymous, AuthBody};
+use crate::middleware::{inner_service_accessors, Respond};
 use crate::principal::Principal;
+use crate::rejection::MissingLayer;
 
 const TARGET: &str = "tollgate::guard";
-
-const MISSING_LAYER: &str = "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer?";
 
 /// Checks a [`Guard`] against the [`Principal`] an [`AuthLayer`](crate::AuthLayer) in front
 /// stored; see the [module docs](crate::guard) for the responses. Cheap to clone.
@@ -85,20 +85,7 @@ impl<S, G: Guard> GuardService<S, G> {
 }
 
 impl<S, G> GuardService<S, G> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Consumes `self`, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    inner_service_accessors!();
 }
 
 impl<S: Clone, G> Clone for GuardService<S, G> {
@@ -162,13 +149,9 @@ pub(crate) fn authorize<'a, G: Guard + ?Sized>(
         },
         None if extensions.get::<Anonymous>().is_some() => AuthError::missing(),
         None => {
-            tracing::error!(
-                target: TARGET,
-                "no Principal in the request extensions; perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer"
-            );
             return Err(Box::new(Refusal {
                 error: None,
-                response: missing_layer_response(headers, MISSING_LAYER),
+                response: MissingLayer::Guard.respond(headers),
             }));
         }
     };
@@ -190,30 +173,20 @@ pin_project! {
     /// The response future of [`GuardService`].
     pub struct ResponseFuture<F> {
         #[pin]
-        state: State<F>,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    enum State<F> {
-        Calling { #[pin] future: F },
-        Rejected { response: Option<Response<Bytes>> },
+        respond: Respond<F>,
     }
 }
 
 impl<F> ResponseFuture<F> {
     fn calling(future: F) -> Self {
         Self {
-            state: State::Calling { future },
+            respond: Respond::calling(future),
         }
     }
 
     fn rejected(response: Response<Bytes>) -> Self {
         Self {
-            state: State::Rejected {
-                response: Some(response),
-            },
+            respond: Respond::rejected(response),
         }
     }
 }
@@ -231,26 +204,14 @@ where
     type Output = Result<Response<AuthBody<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Calling { future } => future
-                .poll(cx)
-                .map_ok(|response| response.map(AuthBody::inner)),
-            StateProj::Rejected { response } => {
-                // Only empty if polled after completion, which the `Future` contract forbids.
-                let response = response.take().unwrap_or_else(|| {
-                    let mut r = Response::new(Bytes::new());
-                    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                    r
-                });
-                Poll::Ready(Ok(response.map(AuthBody::rejection)))
-            }
-        }
+        self.project().respond.poll(cx)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use http::header::CONTENT_TYPE;
+    use http::StatusCode;
     use http::HeaderValue;
 
     use super::*;

@@ -24,13 +24,13 @@
 //!   error="insufficient_scope", …, scope="…"` naming the required scopes (RFC 6750 §3.1).
 //! - Any other guard denies: 403 with a terse body and no challenge (RFC 6750 defines none,
 //!   and another token would not help).
-//! - No principal, but the request passed an [optional](crate::AuthLayerBuilder::optional)
+//! - No principal, but the request passed an [optional](crate::auth::AuthLayerBuilder::optional)
 //!   `AuthLayer` anonymously: 401 with the RFC 6750 challenge.
 //! - No principal and no `AuthLayer` in front: a wiring mistake. 500 with "Perhaps you forgot to
 //!   add tollgate::AuthLayer in front of the GuardLayer" and an error-level trace (target
 //!   `tollgate::guard`); the request is never let through.
 //!
-//! Rejections are built by the [`ErrorResponder`](crate::ErrorResponder) of the `AuthLayer`
+//! Rejections are built by the [`ErrorResponder`](crate::rejection::ErrorResponder) of the `AuthLayer`
 //! the request passed (it leaves its realm and responder in the request's extensions), so a
 //! custom responder and gRPC-shaped failures apply to guards too.
 //!

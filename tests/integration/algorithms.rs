@@ -64,7 +64,7 @@ async fn an_rsa_key_without_alg_serves_rs256_only_unless_the_list_is_explicit() 
     for alg in rsa {
         let token = issuer.token().kid("rsa").algorithm(alg).sign();
         let kind = |result: Result<_, tollgate::AuthError>| result.err().map(|e| e.reason());
-        let expected = (alg != Algorithm::RS256).then_some(tollgate::Reason::NoMatchingKey);
+        let expected = (alg != Algorithm::RS256).then_some(tollgate::error::Reason::NoMatchingKey);
         assert_eq!(
             kind(by_default.verify(&token).await),
             expected,
@@ -72,7 +72,7 @@ async fn an_rsa_key_without_alg_serves_rs256_only_unless_the_list_is_explicit() 
         );
         let expected = match alg {
             Algorithm::RS256 | Algorithm::PS256 => None,
-            _ => Some(tollgate::Reason::AlgorithmNotAllowed),
+            _ => Some(tollgate::error::Reason::AlgorithmNotAllowed),
         };
         assert_eq!(
             kind(explicit.verify(&token).await),

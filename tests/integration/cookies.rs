@@ -3,7 +3,7 @@
 
 use axum::{routing::get, Json, Router};
 use tollgate::dev::DevIssuer;
-use tollgate::{AuthLayer, CredentialSource, Principal};
+use tollgate::{credential::CredentialSource, AuthLayer, Principal};
 
 use crate::support::*;
 

@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tollgate::dev::DevIssuer;
-use tollgate::{default_response, AuthError, AuthLayer, RejectionContext};
+use tollgate::{
+    rejection::{default_response, RejectionContext},
+    AuthError, AuthLayer,
+};
 use tonic::transport::Channel;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;

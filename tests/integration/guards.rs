@@ -11,7 +11,10 @@ use tollgate::guard::{
     any_of, claim_contains, claim_equals, group, not, role, scope, scopes, Denied, Guard,
     GuardLayer,
 };
-use tollgate::{default_response, AuthError, AuthLayer, Authorized, Principal, RejectionContext};
+use tollgate::{
+    rejection::{default_response, RejectionContext},
+    AuthError, AuthLayer, Authorized, Principal,
+};
 use tower::ServiceExt;
 
 use crate::support::*;
@@ -262,7 +265,7 @@ async fn a_guard_without_an_auth_layer_is_a_loud_500_never_an_allow() {
     assert_eq!(response.status(), 500);
     let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
     assert!(
-        log.contains("ERROR") && log.contains("tollgate::guard") && log.contains("AuthLayer"),
+        log.contains("ERROR") && log.contains("tollgate::rejection") && log.contains("AuthLayer"),
         "{log}"
     );
 }

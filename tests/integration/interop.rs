@@ -22,7 +22,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use tollgate::cognito::{Cognito, CognitoClaims, TokenUse};
 use tollgate::jwt::JwtProvider;
-use tollgate::{AuthLayer, Reason};
+use tollgate::{error::Reason, AuthLayer};
 
 use crate::support::*;
 

@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 use tollgate::dev::DevIssuer;
 use tollgate::{
-    default_response, Auth, AuthError, AuthLayer, Claims, CredentialSource, Principal,
-    RejectionContext,
+    credential::CredentialSource,
+    rejection::{default_response, RejectionContext},
+    Auth, AuthError, AuthLayer, Claims, Principal,
 };
 use tower::{Service, ServiceBuilder, ServiceExt};
 

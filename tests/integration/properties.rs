@@ -7,8 +7,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Number, Value};
 use tollgate::dev::DevIssuer;
+use tollgate::error::AuthErrorKind;
 use tollgate::jwt::JwtProvider;
-use tollgate::AuthErrorKind;
 
 use crate::support::issuer_all_keys;
 

@@ -70,7 +70,7 @@ async fn cognito_access_tokens_only_from_the_configured_clients() {
                 .verify(&cognito_token(&issuer, "id", "client1"))
                 .await
         ),
-        Some(tollgate::Reason::WrongTokenType),
+        Some(tollgate::error::Reason::WrongTokenType),
         "an ID token is not an access token"
     );
     assert_eq!(
@@ -79,7 +79,7 @@ async fn cognito_access_tokens_only_from_the_configured_clients() {
                 .verify(&cognito_token(&issuer, "access", "client3"))
                 .await
         ),
-        Some(tollgate::Reason::WrongAudience),
+        Some(tollgate::error::Reason::WrongAudience),
         "another app client's access token"
     );
     // An access token carrying a matching `aud` but another client in `client_id` is refused:
@@ -96,7 +96,7 @@ async fn cognito_access_tokens_only_from_the_configured_clients() {
         .sign();
     assert_eq!(
         reason(provider.verify(&sneaky).await),
-        Some(tollgate::Reason::WrongAudience)
+        Some(tollgate::error::Reason::WrongAudience)
     );
 }
 
@@ -204,11 +204,11 @@ async fn okta_scp_groups_claim_and_allowed_clients() {
     let reason = |r: Result<tollgate::Principal, tollgate::AuthError>| r.err().map(|e| e.reason());
     assert_eq!(
         reason(provider.verify(&token(Some("0oa-other"))).await),
-        Some(tollgate::Reason::WrongClient)
+        Some(tollgate::error::Reason::WrongClient)
     );
     assert_eq!(
         reason(provider.verify(&token(None)).await),
-        Some(tollgate::Reason::MissingClaim)
+        Some(tollgate::error::Reason::MissingClaim)
     );
 }
 
@@ -236,7 +236,7 @@ async fn generic_oidc_can_require_rfc9068_access_tokens() {
         let err = provider.verify(&with_typ(typ)).await.err();
         assert_eq!(
             err.map(|e| e.reason()),
-            Some(tollgate::Reason::WrongTokenType),
+            Some(tollgate::error::Reason::WrongTokenType),
             "{typ:?}"
         );
     }

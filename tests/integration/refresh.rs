@@ -101,7 +101,7 @@ async fn cache_control_schedules_refreshes_and_304_keeps_the_set() {
     );
     assert_eq!(
         provider.verify(&token).await.err().map(|e| e.kind()),
-        Some(tollgate::AuthErrorKind::InvalidToken),
+        Some(tollgate::error::AuthErrorKind::InvalidToken),
         "the withdrawn key no longer verifies"
     );
     let next = provider.jwks().status().next_refresh_in.expect("scheduled");
@@ -542,7 +542,7 @@ async fn a_hanging_issuer_is_a_timeout_not_a_stuck_refresher() {
     let reply = provider.verify(&issuer.token().sign()).await;
     assert_eq!(
         reply.err().map(|e| e.kind()),
-        Some(tollgate::AuthErrorKind::Unavailable)
+        Some(tollgate::error::AuthErrorKind::Unavailable)
     );
 }
 
@@ -719,5 +719,5 @@ async fn expiry_is_checked_on_the_injected_clock() {
         .verify(&token)
         .await
         .expect_err("expired on the manual clock");
-    assert_eq!(err.kind(), tollgate::AuthErrorKind::ExpiredToken);
+    assert_eq!(err.kind(), tollgate::error::AuthErrorKind::ExpiredToken);
 }

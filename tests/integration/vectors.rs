@@ -12,7 +12,7 @@ use axum::http::HeaderValue;
 use serde::Deserialize;
 use serde_json::Value;
 use tollgate::jwt::JwtProvider;
-use tollgate::{default_response, AuthError, AuthErrorKind, AuthLayer};
+use tollgate::{error::AuthErrorKind, rejection::default_response, AuthError, AuthLayer};
 
 use crate::support::*;
 
@@ -193,14 +193,16 @@ async fn every_vector_gets_its_expected_outcome_and_none_a_5xx() {
     assert_eq!(provider.key_count(), 10);
 
     let layer = AuthLayer::builder(provider)
-        .error_responder(|error: &AuthError, cx: &tollgate::RejectionContext<'_>| {
-            let mut response = default_response(error, cx);
-            let reason = format!("{:?}", error.reason());
-            if let Ok(value) = HeaderValue::from_str(&reason) {
-                response.headers_mut().insert(REASON_HEADER, value);
-            }
-            response
-        })
+        .error_responder(
+            |error: &AuthError, cx: &tollgate::rejection::RejectionContext<'_>| {
+                let mut response = default_response(error, cx);
+                let reason = format!("{:?}", error.reason());
+                if let Ok(value) = HeaderValue::from_str(&reason) {
+                    response.headers_mut().insert(REASON_HEADER, value);
+                }
+                response
+            },
+        )
         .build()
         .expect("layer");
     let server = serve(app(layer)).await;

@@ -8,8 +8,8 @@ use base64::Engine as _;
 use serde_json::json;
 use tollgate::clock::ManualClock;
 use tollgate::dev::{DevIssuer, DevKeyType};
+use tollgate::error::AuthErrorKind;
 use tollgate::jwt::JwtProvider;
-use tollgate::AuthErrorKind;
 
 use crate::support::*;
 
@@ -197,7 +197,7 @@ async fn each_provider_has_its_own_cache_even_on_a_shared_key_set() {
     }
     assert_eq!(
         theirs.verify(&token).await.err().map(|e| e.reason()),
-        Some(tollgate::Reason::WrongAudience),
+        Some(tollgate::error::Reason::WrongAudience),
         "another provider's cached token is not this provider's"
     );
 
@@ -225,6 +225,6 @@ async fn each_provider_has_its_own_cache_even_on_a_shared_key_set() {
     }
     assert_eq!(
         ours.verify(&ps256).await.err().map(|e| e.reason()),
-        Some(tollgate::Reason::NoMatchingKey)
+        Some(tollgate::error::Reason::NoMatchingKey)
     );
 }

@@ -1,4 +1,5 @@
-//! Turning an [`AuthError`] into an HTTP response, or a gRPC-shaped one.
+//! Turning an [`AuthError`] into an HTTP response, or a gRPC-shaped one: the
+//! [`ErrorResponder`] extension point, its [`RejectionContext`], and [`default_response`].
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -83,7 +84,8 @@ pub(crate) fn is_grpc(headers: &HeaderMap) -> bool {
 ///
 /// ```
 /// use bytes::Bytes;
-/// use tollgate::{default_response, AuthError, RejectionContext};
+/// use tollgate::rejection::{default_response, RejectionContext};
+/// use tollgate::AuthError;
 ///
 /// // RFC 9457 problem details for HTTP clients, keeping tollgate's status and challenge
 /// // headers; gRPC calls keep tollgate's gRPC-shaped answer (a JSON body would break them).

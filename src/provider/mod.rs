@@ -1,4 +1,7 @@
-//! The [`Provider`] trait: turns a credential into a [`Principal`] or an [`AuthError`].
+//! Providers: the [`Provider`] trait, which turns a credential into a [`Principal`] or an
+//! [`AuthError`], and [`Providers`], several of them behind one layer.
+
+mod routing;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,6 +10,8 @@ use std::sync::Arc;
 use crate::credential::{Credential, CredentialSource};
 use crate::error::AuthError;
 use crate::principal::Principal;
+
+pub use routing::{Providers, ProvidersBuilder};
 
 /// A boxed, `Send` future, as returned by [`Provider::authenticate`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -17,7 +22,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// implementation must never panic on any credential: every failure is an [`AuthError`].
 ///
 /// ```
-/// use tollgate::{AuthError, BoxFuture, Credential, Principal, Provider};
+/// use tollgate::{AuthError, Credential, Principal, Provider, provider::BoxFuture};
 ///
 /// struct Nobody;
 ///
@@ -51,10 +56,10 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Where an [`AuthLayer`](crate::AuthLayer) built for this provider reads credentials when
     /// the layer is not told otherwise (with
-    /// [`AuthLayerBuilder::sources`](crate::AuthLayerBuilder::sources)).
+    /// [`AuthLayerBuilder::sources`](crate::auth::AuthLayerBuilder::sources)).
     ///
     /// The default is `Authorization: Bearer` only; the API-key provider names its header and
-    /// `Authorization: ApiKey`, and [`Providers`](crate::Providers) names every source its
+    /// `Authorization: ApiKey`, and [`Providers`] names every source its
     /// providers need.
     fn default_sources(&self) -> Vec<CredentialSource> {
         vec![CredentialSource::AuthorizationBearer]

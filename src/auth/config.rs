@@ -1,0 +1,122 @@
+//! The layer's configuration as each request sees it: reading the credential, storing the
+//! principal, and answering a rejection with the layer's realm and responder (which guards and
+//! extractors behind the layer reuse through [`Rejecter`]).
+
+use std::sync::Arc;
+
+use http::{Extensions, HeaderMap};
+
+use super::Anonymous;
+use crate::credential::{CookieOrigins, Credential, Extractor};
+use crate::error::AuthError;
+use crate::principal::Principal;
+use crate::provider::Provider;
+use crate::rejection::{default_response, ErrorResponder, RejectionContext, DEFAULT_REALM};
+
+pub(crate) type ClaimsHook = fn(&Principal, &mut Extensions) -> Result<(), AuthError>;
+
+pub(crate) struct Shared {
+    pub(crate) provider: Arc<dyn Provider>,
+    pub(crate) extractor: Extractor,
+    pub(crate) cookie_origins: CookieOrigins,
+    pub(crate) optional: bool,
+    pub(crate) realm: Box<str>,
+    pub(crate) responder: Arc<dyn ErrorResponder>,
+    pub(crate) claims: Option<ClaimsHook>,
+    /// Whether requests carry a [`Rejecter`]: only with a custom realm or responder. Without
+    /// one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which is then the
+    /// same answer, and the request path saves an extension and a shared reference count.
+    pub(crate) mark_rejecter: bool,
+}
+
+impl Shared {
+    /// The request's credential (`Ok(None)` when there is none), refused if it came from a
+    /// cookie on a cross-site unsafe request.
+    pub(crate) fn read_credential(
+        &self,
+        parts: &http::request::Parts,
+    ) -> Result<Option<Credential>, AuthError> {
+        let credential = self.extractor.extract(parts)?;
+        if let Some(credential) = &credential {
+            self.cookie_origins.check(parts, credential)?;
+        }
+        Ok(credential)
+    }
+
+    /// Stores the principal (and typed claims) in the request's extensions, with the
+    /// [`Rejecter`] that guards behind this layer answer with.
+    pub(crate) fn admit(
+        self: &Arc<Self>,
+        extensions: &mut Extensions,
+        principal: Principal,
+    ) -> Result<(), AuthError> {
+        if let Some(hook) = self.claims {
+            hook(&principal, extensions)?;
+        }
+        extensions.insert(principal);
+        if self.mark_rejecter {
+            extensions.insert(Rejecter(self.clone()));
+        }
+        Ok(())
+    }
+
+    /// Marks a request that passes an optional layer without a credential.
+    pub(crate) fn admit_anonymous(self: &Arc<Self>, extensions: &mut Extensions) {
+        extensions.insert(Anonymous);
+        if self.mark_rejecter {
+            extensions.insert(Rejecter(self.clone()));
+        }
+    }
+
+    pub(crate) fn reject(
+        &self,
+        error: &AuthError,
+        headers: &HeaderMap,
+    ) -> http::Response<bytes::Bytes> {
+        tracing::debug!(
+            target: "tollgate::auth",
+            provider = self.provider.name(),
+            kind = ?error.kind(),
+            reason = ?error.reason(),
+            "request rejected"
+        );
+        self.respond(error, headers)
+    }
+
+    fn respond(&self, error: &AuthError, headers: &HeaderMap) -> http::Response<bytes::Bytes> {
+        self.responder
+            .respond(error, &RejectionContext::for_request(&self.realm, headers))
+    }
+}
+
+/// The response to `error` for a request: by the responder of the [`AuthLayer`] it passed, or
+/// (for a principal stored by something else) by [`default_response`] with [`DEFAULT_REALM`].
+pub(crate) fn respond_to(
+    extensions: &Extensions,
+    headers: &HeaderMap,
+    error: &AuthError,
+) -> http::Response<bytes::Bytes> {
+    match extensions.get::<Rejecter>() {
+        Some(rejecter) => rejecter.respond(error, headers),
+        None => default_response(
+            error,
+            &RejectionContext::for_request(DEFAULT_REALM, headers),
+        ),
+    }
+}
+
+/// The realm and responder of the [`AuthLayer`] a request passed, stored in its extensions so
+/// that guards behind the layer answer exactly as the layer would.
+#[derive(Clone)]
+pub(crate) struct Rejecter(Arc<Shared>);
+
+impl Rejecter {
+    /// The layer's response to `error` for a request with these headers.
+    pub(crate) fn respond(
+        &self,
+        error: &AuthError,
+        headers: &HeaderMap,
+    ) -> http::Response<bytes::Bytes> {
+        self.0.respond(error, headers)
+    }
+}
