@@ -209,7 +209,7 @@ fn verify_fixture() -> &'static VerifyFixture {
             .expect("runtime");
         let (issuer, provider) = runtime.block_on(async {
             let issuer = DevIssuer::start().await.expect("development issuer");
-            issuer.serve_jwks_body(200, VECTOR_JWKS);
+            issuer.dangerous().serve_jwks_body(200, VECTOR_JWKS);
             let provider = JwtProvider::builder("https://issuer.tollgate.test")
                 .audience("tollgate-vectors")
                 .jwks_url(issuer.jwks_url())

@@ -60,12 +60,14 @@ async fn fetches_failures_unknown_kid_bounds_and_changes_are_traced_without_toke
         .await
         .expect("provider");
     let unknown = issuer
+        .dangerous()
         .sign_raw(
             &json!({"alg": "RS256", "kid": "nobody"}),
             &serde_json::Value::Object(issuer.token().claims().clone()),
         )
         .expect("sign");
     let another = issuer
+        .dangerous()
         .sign_raw(
             &json!({"alg": "RS256", "kid": "nobody-else"}),
             &serde_json::Value::Object(issuer.token().claims().clone()),

@@ -211,8 +211,8 @@ where
 #[cfg(test)]
 mod tests {
     use http::header::CONTENT_TYPE;
-    use http::StatusCode;
     use http::HeaderValue;
+    use http::StatusCode;
 
     use super::*;
     use crate::guard::scope;

@@ -131,7 +131,7 @@ async fn jwt_server_serves_a_jwks_backed_api_configured_by_environment() {
     let (_running, lines) = start("jwt_server", &env, |lines| !lines.is_empty());
     assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
     assert_eq!(
-        issuer.discovery_fetches(),
+        issuer.dangerous().discovery_fetches(),
         1,
         "the JWKS was found by discovery"
     );
@@ -175,7 +175,7 @@ async fn jwt_server_honours_the_jwks_url_and_algorithm_list() {
     let (_running, lines) = start("jwt_server", &env, |lines| !lines.is_empty());
     assert!(lines[0].contains("1 keys loaded"), "{lines:?}");
     assert_eq!(
-        issuer.discovery_fetches(),
+        issuer.dangerous().discovery_fetches(),
         0,
         "no discovery when the JWKS URL is given"
     );
@@ -608,7 +608,7 @@ async fn multi_provider_example_takes_cognito_tokens_and_api_keys() {
         (me.status, me.json()["provider"].as_str()),
         (200, Some("api-keys"))
     );
-    let fetches = issuer.jwks_fetches();
+    let fetches = issuer.dangerous().jwks_fetches();
     let stranger = issuer
         .token()
         .claim("iss", "https://elsewhere.example")
@@ -619,7 +619,11 @@ async fn multi_provider_example_takes_cognito_tokens_and_api_keys() {
             .status,
         401
     );
-    assert_eq!(issuer.jwks_fetches(), fetches, "unknown issuer: no fetch");
+    assert_eq!(
+        issuer.dangerous().jwks_fetches(),
+        fetches,
+        "unknown issuer: no fetch"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

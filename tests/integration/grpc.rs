@@ -144,7 +144,7 @@ async fn health_check_needs_a_token_and_watch_needs_scope_admin() {
 #[tokio::test]
 async fn keys_that_cannot_be_loaded_are_unavailable() {
     let issuer = DevIssuer::start().await.expect("issuer");
-    issuer.serve_jwks_body(500, "down");
+    issuer.dangerous().serve_jwks_body(500, "down");
     let provider = issuer.provider().build().await.expect("provider");
     let server = start(AuthLayer::new(provider)).await;
     let mut health = client(&server).await;

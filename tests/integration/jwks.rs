@@ -21,12 +21,17 @@ async fn an_unknown_kid_flood_costs_one_fetch_then_fails_fast() {
         .await
         .expect("provider");
     let server = serve(app(AuthLayer::new(provider))).await;
-    assert_eq!(issuer.jwks_fetches(), 1, "build() loads the keys once");
+    assert_eq!(
+        issuer.dangerous().jwks_fetches(),
+        1,
+        "build() loads the keys once"
+    );
 
     let good = issuer.token().sign();
     let forged: Vec<String> = (0..64)
         .map(|i| {
             issuer
+                .dangerous()
                 .sign_raw(
                     &json!({"alg": "RS256", "kid": format!("made-up-{i}")}),
                     &serde_json::Value::Object(issuer.token().claims().clone()),
@@ -37,7 +42,7 @@ async fn an_unknown_kid_flood_costs_one_fetch_then_fails_fast() {
     let replies = flood(&server, &forged).await;
     assert!(replies.iter().all(|r| r.status == 401), "{replies:?}");
     assert_eq!(
-        issuer.jwks_fetches(),
+        issuer.dangerous().jwks_fetches(),
         2,
         "64 concurrent unknown kids cause exactly one fetch"
     );
@@ -45,7 +50,7 @@ async fn an_unknown_kid_flood_costs_one_fetch_then_fails_fast() {
     let replies = flood(&server, &forged).await;
     assert!(replies.iter().all(|r| r.status == 401));
     assert_eq!(
-        issuer.jwks_fetches(),
+        issuer.dangerous().jwks_fetches(),
         2,
         "kids the fetch did not list fail fast without fetching"
     );
@@ -97,7 +102,7 @@ async fn a_rotated_key_is_picked_up_on_first_use() {
         200,
         "the old key is still published"
     );
-    assert_eq!(issuer.jwks_fetches(), 2);
+    assert_eq!(issuer.dangerous().jwks_fetches(), 2);
 }
 
 #[tokio::test]
@@ -109,7 +114,9 @@ async fn requests_arriving_during_a_fetch_wait_for_it() {
     issuer
         .rotate("rotated", DevKeyType::Ed25519)
         .expect("rotate");
-    issuer.set_jwks_delay(Duration::from_millis(300));
+    issuer
+        .dangerous()
+        .set_jwks_delay(Duration::from_millis(300));
     let tokens: Vec<String> = (0..16)
         .map(|i| issuer.token().subject(&format!("u{i}")).sign())
         .collect();
@@ -120,7 +127,7 @@ async fn requests_arriving_during_a_fetch_wait_for_it() {
         replies.iter().map(|r| r.status).collect::<Vec<_>>()
     );
     assert_eq!(
-        issuer.jwks_fetches(),
+        issuer.dangerous().jwks_fetches(),
         2,
         "one fetch at build, one for all 16 requests"
     );
@@ -140,9 +147,12 @@ async fn a_withdrawn_key_stops_verifying_after_the_periodic_refresh() {
     assert_eq!(get_me(&server, &old).await.status, 200);
 
     issuer.rotate("next", DevKeyType::Rsa2048).expect("rotate");
-    issuer.unpublish("dev-rsa");
-    let fetched = issuer.jwks_fetches();
-    eventually("a periodic refresh", || issuer.jwks_fetches() > fetched + 1).await;
+    issuer.dangerous().unpublish("dev-rsa");
+    let fetched = issuer.dangerous().jwks_fetches();
+    eventually("a periodic refresh", || {
+        issuer.dangerous().jwks_fetches() > fetched + 1
+    })
+    .await;
     let reply = get_me(&server, &old).await;
     assert_eq!(
         reply.status, 401,
@@ -252,7 +262,7 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
     let issuer = DevIssuer::start().await.expect("issuer");
     let provider = issuer.provider().build().await.expect("provider");
     assert_eq!(provider.jwks_url(), issuer.jwks_url());
-    assert_eq!(issuer.discovery_fetches(), 1);
+    assert_eq!(issuer.dangerous().discovery_fetches(), 1);
 
     // The discovery document must name exactly the configured issuer.
     let err = JwtProvider::builder(format!("{}/", issuer.issuer()))

@@ -184,7 +184,7 @@ async fn okta_scp_groups_claim_and_allowed_clients() {
         .build() // through discovery
         .await
         .expect("build");
-    assert_eq!(issuer.discovery_fetches(), 1);
+    assert_eq!(issuer.dangerous().discovery_fetches(), 1);
     let token = |cid: Option<&str>| {
         let t = issuer
             .token()
@@ -227,7 +227,10 @@ async fn generic_oidc_can_require_rfc9068_access_tokens() {
         if let Some(typ) = typ {
             header["typ"] = json!(typ);
         }
-        issuer.sign_raw(&header, &claims).expect("signed")
+        issuer
+            .dangerous()
+            .sign_raw(&header, &claims)
+            .expect("signed")
     };
     for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
         assert!(provider.verify(&with_typ(Some(typ))).await.is_ok(), "{typ}");
@@ -316,7 +319,7 @@ async fn several_providers_route_by_issuer_and_credential_kind() {
         .build()
         .expect("providers");
     let server = serve(app(AuthLayer::new(providers))).await;
-    let fetches = || (a.jwks_fetches(), b.jwks_fetches());
+    let fetches = || (a.dangerous().jwks_fetches(), b.dangerous().jwks_fetches());
     let before = fetches();
 
     let me = get_me(&server, &a.token().subject("from-a").sign()).await;
@@ -371,13 +374,17 @@ async fn several_providers_take_the_slow_path_for_a_rotated_key() {
         .expect("providers");
     let server = serve(app(AuthLayer::new(providers))).await;
     b.rotate("b-2", DevKeyType::Ed25519).expect("rotate");
-    let fetched = b.jwks_fetches();
+    let fetched = b.dangerous().jwks_fetches();
     let reply = get_me(&server, &b.token().sign()).await;
     assert_eq!(
         (reply.status, reply.json()["provider"].as_str()),
         (200, Some("b"))
     );
-    assert_eq!(b.jwks_fetches(), fetched + 1, "B fetched its new key");
+    assert_eq!(
+        b.dangerous().jwks_fetches(),
+        fetched + 1,
+        "B fetched its new key"
+    );
 }
 
 #[tokio::test]
@@ -428,7 +435,7 @@ async fn several_providers_answer_garbage_with_401() {
         .expect("providers");
     let server = serve(app(AuthLayer::new(providers))).await;
     let good = a.token().sign();
-    let fetches = a.jwks_fetches();
+    let fetches = a.dangerous().jwks_fetches();
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=";
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = || {
@@ -469,7 +476,7 @@ async fn several_providers_answer_garbage_with_401() {
     }
     // Mutations that keep the issuer but break the kid may fetch once per cooldown; garbage
     // issuers never do.
-    assert!(a.jwks_fetches() <= fetches + 1);
+    assert!(a.dangerous().jwks_fetches() <= fetches + 1);
 }
 
 /// An `exp` past what a `SystemTime` holds (`1e300`) still gives the principal an expiry (the

@@ -240,6 +240,7 @@ fn forged(issuer: &DevIssuer, tag: &str, count: usize) -> Vec<String> {
     (0..count)
         .map(|i| {
             issuer
+                .dangerous()
                 .sign_raw(
                     &json!({"alg": "RS256", "kid": format!("{tag}-{i:x}")}),
                     &claims,
@@ -464,7 +465,9 @@ async fn a_rotation_under_concurrent_load_rejects_no_valid_request() {
     for round in 0..40 {
         if round == 20 {
             // Mid-load the issuer publishes a new key and signs with it from now on.
-            issuer.set_jwks_delay(Duration::from_millis(200));
+            issuer
+                .dangerous()
+                .set_jwks_delay(Duration::from_millis(200));
             issuer.rotate("next", DevKeyType::Rsa2048).expect("rotate");
         }
         for i in 0..10 {
@@ -486,7 +489,7 @@ async fn a_rotation_under_concurrent_load_rejects_no_valid_request() {
         "valid requests rejected during the rotation: {rejected:?}"
     );
     assert_eq!(
-        issuer.jwks_fetches(),
+        issuer.dangerous().jwks_fetches(),
         2,
         "one fetch at build, one for the new kid"
     );
@@ -692,6 +695,7 @@ async fn shutdown_stops_refreshing_but_keeps_serving_cached_keys() {
     assert_eq!(jwks.hits(), 1);
     assert!(provider.verify(&issuer.token().sign()).await.is_ok());
     let unknown = issuer
+        .dangerous()
         .sign_raw(
             &json!({"alg": "RS256", "kid": "unknown"}),
             &serde_json::Value::Object(issuer.token().claims().clone()),

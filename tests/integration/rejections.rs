@@ -61,7 +61,8 @@ async fn invalid_tokens_get_401_invalid_token() {
         c[name] = value;
         c
     };
-    let signed_header = |header: Value| issuer.sign_raw(&header, &claims).expect("sign");
+    let signed_header =
+        |header: Value| issuer.dangerous().sign_raw(&header, &claims).expect("sign");
     let jwk = issuer.public_jwk("rsa").expect("jwk");
     let n_bytes = {
         use base64::Engine as _;
@@ -170,6 +171,7 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "jku to the attacker",
             attacker
+                .dangerous()
                 .sign_raw(
                     &json!({"alg": "RS256", "kid": "rsa", "jku": attacker.jwks_url()}),
                     &claims,
@@ -179,6 +181,7 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "x5u to the attacker",
             attacker
+                .dangerous()
                 .sign_raw(
                     &json!({"alg": "RS256", "kid": "rsa", "x5u": attacker.jwks_url()}),
                     &claims,
@@ -188,6 +191,7 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "embedded jwk",
             attacker
+                .dangerous()
                 .sign_raw(
                     &json!({"alg": "RS256", "kid": "rsa", "jwk": attacker.public_jwk("rsa")}),
                     &claims,
@@ -197,6 +201,7 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "embedded x5c",
             attacker
+                .dangerous()
                 .sign_raw(
                     &json!({"alg": "RS256", "kid": "rsa", "x5c": ["MIIB"]}),
                     &claims,
@@ -214,6 +219,7 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "duplicate exp",
             issuer
+                .dangerous()
                 .sign_segments(
                     "rsa",
                     Algorithm::RS256,
@@ -225,6 +231,7 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "duplicate iss",
             issuer
+                .dangerous()
                 .sign_segments(
                     "rsa",
                     Algorithm::RS256,
@@ -236,12 +243,14 @@ async fn invalid_tokens_get_401_invalid_token() {
         (
             "payload is an array",
             issuer
+                .dangerous()
                 .sign_segments("rsa", Algorithm::RS256, &h, &b64("[1,2,3]"))
                 .expect("sign"),
         ),
         (
             "payload not JSON",
             issuer
+                .dangerous()
                 .sign_segments("rsa", Algorithm::RS256, &h, &b64("hello"))
                 .expect("sign"),
         ),
@@ -274,11 +283,11 @@ async fn invalid_tokens_get_401_invalid_token() {
         );
     }
     assert_eq!(
-        attacker.jwks_fetches(),
+        attacker.dangerous().jwks_fetches(),
         0,
         "jku/x5u/jwk headers must never be followed"
     );
-    assert_eq!(attacker.discovery_fetches(), 0);
+    assert_eq!(attacker.dangerous().discovery_fetches(), 0);
 }
 
 #[tokio::test]
@@ -304,6 +313,7 @@ fn flip(s: &str) -> String {
 
 fn attacker_token(attacker: &DevIssuer, claims: &Value) -> String {
     attacker
+        .dangerous()
         .sign_raw(&json!({"alg": "RS256", "kid": "rsa", "typ": "JWT"}), claims)
         .expect("sign")
 }

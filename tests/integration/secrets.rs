@@ -119,6 +119,7 @@ async fn rejected_tokens_never_reach_logs_or_responses() {
         (
             "unknown kid",
             issuer
+                .dangerous()
                 .sign_raw(&json!({"alg": "RS256", "kid": "no-such-key"}), &claims)
                 .expect("sign"),
             &plain,
@@ -137,6 +138,7 @@ async fn rejected_tokens_never_reach_logs_or_responses() {
         (
             "EC signature naming an RSA key",
             issuer
+                .dangerous()
                 .sign_raw(&json!({"alg": "ES256", "kid": "rsa"}), &claims)
                 .expect("sign"),
             &plain,

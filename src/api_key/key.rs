@@ -1,0 +1,180 @@
+//! One API key and its format: [`ApiKey`] (id, SHA-256 digest, scopes, expiry), the checks on
+//! ids and `sha256:` hashes, and [`GeneratedKey`], a fresh random key with its hash.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::digest::{digest, SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::error::ConfigError;
+
+/// The prefix of generated keys (so they are recognisable in secret scanners and logs).
+const KEY_PREFIX: &str = "tgk_";
+
+type Digest = [u8; 32];
+
+pub(super) fn sha256(secret: &str) -> Digest {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest(&SHA256, secret.as_bytes()).as_ref());
+    out
+}
+
+pub(super) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One API key: its id, the SHA-256 of the key, and what it grants. `Debug` shows neither the
+/// key nor its hash.
+#[derive(Clone)]
+#[must_use]
+pub struct ApiKey {
+    pub(super) id: String,
+    pub(super) digest: Digest,
+    pub(super) scopes: Vec<String>,
+    /// Unix seconds.
+    pub(super) expires_at: Option<u64>,
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("id", &self.id)
+            .field("scopes", &self.scopes)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiKey {
+    /// A key known by its hash, `sha256:` followed by 64 hex digits (as
+    /// [`GeneratedKey::hash`] prints it).
+    ///
+    /// # Errors
+    /// When the id or the hash is malformed.
+    pub fn from_hash(id: impl Into<String>, hash: &str) -> Result<Self, ConfigError> {
+        let id = id.into();
+        check_id(&id)?;
+        let digest = parse_hash(hash).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "the hash of API key {id:?} is not `sha256:` followed by 64 hex digits"
+            ))
+        })?;
+        Ok(Self {
+            id,
+            digest,
+            scopes: Vec::new(),
+            expires_at: None,
+        })
+    }
+
+    /// A key given in clear, hashed at once (for tests and development; in production keep
+    /// only hashes in configuration, see [`from_hash`](Self::from_hash)).
+    ///
+    /// # Errors
+    /// When the id is malformed.
+    pub fn from_secret(id: impl Into<String>, key: &str) -> Result<Self, ConfigError> {
+        let id = id.into();
+        check_id(&id)?;
+        Ok(Self {
+            id,
+            digest: sha256(key),
+            scopes: Vec::new(),
+            expires_at: None,
+        })
+    }
+
+    /// The scopes the key grants.
+    pub fn scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// When the key stops working.
+    pub fn expires_at(mut self, at: SystemTime) -> Self {
+        self.expires_at = Some(at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+        self
+    }
+
+    /// The key's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+fn check_id(id: &str) -> Result<(), ConfigError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "API key id {id:?} is malformed: use 1 to 128 letters, digits, `.`, `_`, `-` or `:`"
+        )))
+    }
+}
+
+fn parse_hash(hash: &str) -> Option<Digest> {
+    let hex = hash.trim().strip_prefix("sha256:")?;
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0; 32];
+    for (byte, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *byte = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// A freshly generated key and its hash. `Debug` does not show the key.
+#[derive(Clone)]
+pub struct GeneratedKey {
+    secret: String,
+    hash: String,
+}
+
+impl GeneratedKey {
+    /// `tgk_` and 256 random bits in base64url, with its hash.
+    pub(super) fn new() -> std::io::Result<Self> {
+        let mut bytes = [0; 32];
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| std::io::Error::other("the system random number generator failed"))?;
+        let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let hash = format!("sha256:{}", hex(&sha256(&secret)));
+        Ok(Self { secret, hash })
+    }
+
+    /// The key to hand to the client, once. Never store or log it.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
+    /// The hash to configure: `sha256:` and 64 hex digits.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// A line for the key file, e.g. `ci-deploy sha256:… scopes=deploy`.
+    pub fn file_line(&self, id: &str, scopes: &[&str]) -> String {
+        let mut line = format!("{id} {}", self.hash);
+        if !scopes.is_empty() {
+            line.push_str(" scopes=");
+            line.push_str(&scopes.join(","));
+        }
+        line
+    }
+}
+
+impl fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("secret", &"<redacted>")
+            .field("hash", &self.hash)
+            .finish()
+    }
+}
