@@ -4,7 +4,9 @@
 //! `Authorization: ApiKey <key>`; an [`AuthLayer`](crate::AuthLayer) built for an `ApiKeys`
 //! reads both without further configuration. Each key has an id, optional scopes and an
 //! optional expiry; the principal's [`subject`](Principal::subject) is the key's id, never the
-//! key.
+//! key. A key is made of RFC 6750 `b64token` characters (letters, digits, `-._~+/`), like a
+//! bearer token; a key sent as `Authorization: Bearer` is a bearer token, not an API key, and
+//! is refused.
 //!
 //! ```
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -242,7 +242,8 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// Adds an accepted audience; a token's `aud` must name at least one. Required.
+    /// Adds an accepted audience; a token's `aud` (a string or an array) must name at least
+    /// one. Required.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
@@ -385,8 +386,9 @@ impl JwtProviderBuilder {
     /// How many verified tokens each worker thread remembers, so a token seen before skips the
     /// signature check (default 1024; 0 turns the cache off). A hit is exactly as strict as
     /// verifying again: the whole token must match byte for byte, `exp`/`nbf` are checked
-    /// again, and the key that verified it must still be published (see the README's
-    /// "Verified-token cache"). Each entry holds the token and its principal, typically 2–4 KiB.
+    /// again, and the key that verified it must still be published (see
+    /// [`manual::token_cache`](crate::manual::token_cache)). Each entry holds the token and its
+    /// principal, typically 2–4 KiB.
     /// Each provider has its own cache, even when providers share a key set.
     ///
     /// The cache keys on the token string, which is safe for caching a *success*, but one token
@@ -469,8 +471,12 @@ impl JwtProviderBuilder {
     /// in the background).
     ///
     /// # Errors
-    /// [`ConfigError`] when a setting is missing or invalid, when discovery fails, or when
-    /// called outside a Tokio runtime.
+    /// [`ConfigError`], saying what to fix, when a setting is missing or invalid (no audience, a
+    /// malformed or plain-http URL, an empty algorithm list, a leeway over 300 s, an invalid
+    /// refresh window or backoff, a `max_staleness` shorter than the refresh window's maximum),
+    /// when discovery fails or names another issuer, when
+    /// [`require_keys_at_build`](Self::require_keys_at_build) is set and the keys do not load in
+    /// time, or when called outside a Tokio runtime.
     pub async fn build(self) -> Result<JwtProvider, ConfigError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(ConfigError::Invalid(
@@ -664,7 +670,10 @@ impl fmt::Debug for JwtProvider {
 }
 
 impl JwtProvider {
-    /// Starts configuring a provider for `issuer` (the exact `iss` value of its tokens).
+    /// Starts configuring a provider for `issuer` (the exact `iss` value of its tokens). Unless
+    /// [`jwks_url`](JwtProviderBuilder::jwks_url) is set, it is also where discovery looks:
+    /// `{issuer}/.well-known/openid-configuration`, whose `issuer` must equal it exactly,
+    /// trailing slash included.
     pub fn builder(issuer: impl Into<String>) -> JwtProviderBuilder {
         JwtProviderBuilder {
             name: "jwt".into(),
