@@ -15,7 +15,11 @@
 
 mod common;
 
+use axum::{routing::get, Json, Router};
+use serde_json::{json, Value};
 use tollgate::api_key::ApiKeys;
+use tollgate::guard::{scope, GuardLayer};
+use tollgate::{AuthLayer, Principal};
 
 #[tokio::main]
 async fn main() {
@@ -63,14 +67,37 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     }
     let keys = keys.build()?;
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    let listener = common::listen(addr).await?;
     println!(
         "api_keys listening on http://{} ({} keys from {file})",
         listener.local_addr()?,
         keys.key_ids().count()
     );
-    axum::serve(listener, common::app_with(keys, common::Admin::Scope)).await?;
+    axum::serve(listener, app(keys)).await?;
     Ok(())
+}
+
+fn app(keys: ApiKeys) -> Router {
+    let admin = Router::new()
+        .route("/admin", get(admin))
+        .route_layer(GuardLayer::new(scope("admin")));
+    Router::new()
+        .route("/me", get(me))
+        .merge(admin)
+        // `route_layer`: only these routes are authenticated, so an unknown path stays 404.
+        // Added last, the AuthLayer runs before the guard.
+        .route_layer(AuthLayer::new(keys))
+        .route("/public", get(public))
+}
+
+async fn public() -> Json<Value> {
+    Json(json!({ "message": "anyone can read this" }))
+}
+
+async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}
+
+async fn admin(principal: Principal) -> Json<Value> {
+    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
 }

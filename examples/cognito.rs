@@ -16,6 +16,12 @@
 
 mod common;
 
+use axum::{routing::get, Json, Router};
+use serde_json::{json, Value};
+use tollgate::guard::{group, GuardLayer};
+use tollgate::jwt::JwtProvider;
+use tollgate::{AuthLayer, Principal};
+
 #[tokio::main]
 async fn main() {
     if let Err(e) = run().await {
@@ -30,5 +36,39 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let addr = common::addr_from_env()?;
     let provider = cognito.build().await?;
 
-    common::serve_jwt("cognito", addr, provider, common::Admin::Group).await
+    let listener = common::listen(addr).await?;
+    println!(
+        "cognito listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
+        listener.local_addr()?,
+        provider.issuer(),
+        provider.jwks_url(),
+        provider.key_count()
+    );
+    axum::serve(listener, app(provider)).await?;
+    Ok(())
+}
+
+fn app(provider: JwtProvider) -> Router {
+    let admin = Router::new()
+        .route("/admin", get(admin))
+        .route_layer(GuardLayer::new(group("admin")));
+    Router::new()
+        .route("/me", get(me))
+        .merge(admin)
+        // `route_layer`: only these routes are authenticated, so an unknown path stays 404.
+        // Added last, the AuthLayer runs before the guard.
+        .route_layer(AuthLayer::new(provider))
+        .route("/public", get(public))
+}
+
+async fn public() -> Json<Value> {
+    Json(json!({ "message": "anyone can read this" }))
+}
+
+async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}
+
+async fn admin(principal: Principal) -> Json<Value> {
+    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
 }

@@ -14,8 +14,7 @@
 //! it with grpcurl and the health proto: `grpcurl -plaintext -H "authorization: Bearer $TOKEN"
 //! 127.0.0.1:3000 grpc.health.v1.Health/Check`.
 
-#[path = "common/env.rs"]
-mod env;
+mod common;
 mod grpc;
 
 use tollgate::AuthLayer;
@@ -29,12 +28,10 @@ async fn main() {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    env::init_tracing();
-    let addr = env::addr_from_env()?;
-    let provider = env::provider_from_env().await?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    common::init_tracing();
+    let addr = common::addr_from_env()?;
+    let provider = common::provider_from_env().await?;
+    let listener = common::listen(addr).await?;
     println!(
         "grpc_server listening on http://{} (JWKS {}, {} keys loaded)",
         listener.local_addr()?,

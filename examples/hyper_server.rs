@@ -12,8 +12,7 @@
 //!
 //! `GET /me` needs any valid token, `GET /admin` also scope `admin`.
 
-#[path = "common/env.rs"]
-mod env;
+mod common;
 mod plain_hyper;
 
 use tollgate::AuthLayer;
@@ -27,12 +26,10 @@ async fn main() {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    env::init_tracing();
-    let addr = env::addr_from_env()?;
-    let provider = env::provider_from_env().await?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    common::init_tracing();
+    let addr = common::addr_from_env()?;
+    let provider = common::provider_from_env().await?;
+    let listener = common::listen(addr).await?;
     println!(
         "hyper_server listening on http://{} (JWKS {}, {} keys loaded)",
         listener.local_addr()?,

@@ -15,8 +15,11 @@
 
 mod common;
 
+use axum::{routing::get, Json, Router};
+use serde_json::{json, Value};
 use tollgate::api_key::ApiKeys;
-use tollgate::Providers;
+use tollgate::guard::{any_of, group, scope, GuardLayer};
+use tollgate::{AuthLayer, Principal, Providers};
 
 #[tokio::main]
 async fn main() {
@@ -36,17 +39,37 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = cognito.issuer().to_owned();
     let providers = Providers::builder().jwt(cognito).api_keys(keys).build()?;
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    let listener = common::listen(addr).await?;
     println!(
         "multi_provider listening on http://{} (Cognito {issuer}, API keys from {file})",
         listener.local_addr()?
     );
-    axum::serve(
-        listener,
-        common::app_with(providers, common::Admin::GroupOrScope),
-    )
-    .await?;
+    axum::serve(listener, app(providers)).await?;
     Ok(())
+}
+
+fn app(providers: Providers) -> Router {
+    let admin = Router::new()
+        .route("/admin", get(admin))
+        // A Cognito user in group `admin`, or an API key with scope `admin`.
+        .route_layer(GuardLayer::new(any_of((group("admin"), scope("admin")))));
+    Router::new()
+        .route("/me", get(me))
+        .merge(admin)
+        // `route_layer`: only these routes are authenticated, so an unknown path stays 404.
+        // Added last, the AuthLayer runs before the guard.
+        .route_layer(AuthLayer::new(providers))
+        .route("/public", get(public))
+}
+
+async fn public() -> Json<Value> {
+    Json(json!({ "message": "anyone can read this" }))
+}
+
+async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}
+
+async fn admin(principal: Principal) -> Json<Value> {
+    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
 }

@@ -10,7 +10,12 @@ mod common;
 use std::io::Write as _;
 use std::time::Duration;
 
+use axum::{routing::get, Json, Router};
+use serde_json::{json, Value};
 use tollgate::dev::DevIssuer;
+use tollgate::guard::{scope, GuardLayer};
+use tollgate::jwt::JwtProvider;
+use tollgate::{AuthLayer, Principal};
 
 #[tokio::main]
 async fn main() {
@@ -38,9 +43,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .expires_in(Duration::from_secs(3600))
         .sign();
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
+    let listener = common::listen(addr).await?;
     let base = format!("http://{}", listener.local_addr()?);
 
     let mut out = std::io::stdout().lock();
@@ -83,6 +86,32 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     out.flush()?;
     drop(out);
 
-    axum::serve(listener, common::app(provider)).await?;
+    axum::serve(listener, app(provider)).await?;
     Ok(())
+}
+
+/// `GET /public` for anyone, `GET /me` for any valid token, `GET /admin` for scope `admin`.
+fn app(provider: JwtProvider) -> Router {
+    let admin = Router::new()
+        .route("/admin", get(admin))
+        .route_layer(GuardLayer::new(scope("admin")));
+    Router::new()
+        .route("/me", get(me))
+        .merge(admin)
+        // `route_layer`: only these routes are authenticated, so an unknown path stays 404.
+        // Added last, the AuthLayer runs before the guard.
+        .route_layer(AuthLayer::new(provider))
+        .route("/public", get(public))
+}
+
+async fn public() -> Json<Value> {
+    Json(json!({ "message": "anyone can read this" }))
+}
+
+async fn me(principal: Principal) -> Json<Principal> {
+    Json(principal)
+}
+
+async fn admin(principal: Principal) -> Json<Value> {
+    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
 }

@@ -3,9 +3,9 @@
 #
 #   bash scripts/load.sh
 #
-# Builds examples/load_target.rs in release mode and starts it (one trivial handler served on
-# /open without authentication and on /authed behind AuthLayer, an embedded development issuer,
-# RS256 tokens). For each worker-thread count it loads it on loopback with wrk, one scenario at a
+# Builds benches/load/target.rs (the example target `load_target`) in release mode and starts it
+# (one trivial handler served on /open without authentication and on /authed behind AuthLayer,
+# an embedded development issuer, RS256 tokens). For each worker-thread count it loads it on loopback with wrk, one scenario at a
 # time, and reads the server process's CPU time (utime + stime from /proc/<pid>/stat) before and
 # after each run: CPU per request, not latency, is what the layer costs a service. It prints one
 # markdown table per worker count. It is a measurement, not a test: nothing is asserted, and it

@@ -1,5 +1,5 @@
 -- wrk script for the cold path of scripts/load.sh: each request carries the next of the distinct
--- tokens that examples/load_target.rs wrote to $TOKENS_FILE (line 1 is the reused token and is
+-- tokens that benches/load/target.rs wrote to $TOKENS_FILE (line 1 is the reused token and is
 -- skipped), round robin. Each wrk thread starts at a different offset.
 local path = os.getenv("TOKENS_FILE")
 local tokens = {}

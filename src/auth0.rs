@@ -38,7 +38,8 @@ pub struct Auth0 {
 
 impl Auth0 {
     /// The tenant's domain, e.g. `my-tenant.eu.auth0.com` or a custom domain such as
-    /// `login.example.com`. `https://` and a trailing `/` are tolerated.
+    /// `login.example.com`. `https://` and a trailing `/` are tolerated; `http://` or a path
+    /// fails `build()`.
     pub fn new(domain: impl Into<String>) -> Self {
         Self {
             domain: domain.into(),

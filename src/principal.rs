@@ -13,6 +13,9 @@ pub(crate) const LATEST_EXPIRY: u64 = 253_402_300_799;
 
 /// The verified identity behind a request, stored in the request's extensions by
 /// [`AuthLayer`](crate::AuthLayer). Cloning is cheap.
+///
+/// It serializes to JSON with every field, claims included; its `Debug` output counts the
+/// claims but never shows their values.
 #[derive(Clone, PartialEq)]
 pub struct Principal {
     inner: Arc<Inner>,

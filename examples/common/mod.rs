@@ -1,88 +1,90 @@
-//! The routes every example serves, and configuration from the environment.
+//! Configuration from the environment, shared by the examples: reading and checking the
+//! variables, and binding the listen address. Each example builds its own provider, layer and
+//! routes.
 
-mod env;
-
-#[allow(unused_imports)] // each example uses some of these
-pub(crate) use env::{
-    addr_from_env, cognito_from_env, init_tracing, list, optional, provider_from_env, required,
-};
+#![allow(dead_code)] // each example uses some of these
 
 use std::net::SocketAddr;
 
-use axum::{routing::get, Json, Router};
-use serde_json::{json, Value};
-use tollgate::guard::{any_of, group, scope, GuardLayer};
-use tollgate::jwt::JwtProvider;
-use tollgate::{AuthLayer, Principal, Provider};
+use tollgate::cognito::{Cognito, TokenUse};
+use tollgate::jwt::{Algorithm, JwtProvider};
 
-/// Who may call `GET /admin`.
-#[derive(Clone, Copy)]
-#[allow(dead_code)] // each example uses one rule
-pub(crate) enum Admin {
-    /// Scope `admin` (403 `insufficient_scope` otherwise).
-    Scope,
-    /// Group `admin` (Cognito's `cognito:groups`).
-    Group,
-    /// Group `admin` or scope `admin` (a Cognito user, or an API key with scope `admin`).
-    GroupOrScope,
+/// A required environment variable, or a message naming it with an example value.
+pub(crate) fn required(name: &str, example: &str) -> Result<String, String> {
+    optional(name).ok_or_else(|| format!("{name} is not set; for example {name}={example}"))
 }
 
-/// `GET /public` (no auth), `GET /me` (any valid token), `GET /admin` (scope `admin`).
-#[allow(dead_code)] // the preset examples call `app_with`
-pub(crate) fn app(provider: impl Provider) -> Router {
-    app_with(provider, Admin::Scope)
+/// An optional environment variable (unset and blank are the same).
+pub(crate) fn optional(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
-/// `GET /public` (no auth), `GET /me` (any valid credential), `GET /admin` (per `rule`).
-pub(crate) fn app_with(provider: impl Provider, rule: Admin) -> Router {
-    let admin = Router::new().route("/admin", get(admin));
-    let admin = match rule {
-        Admin::Scope => admin.route_layer(GuardLayer::new(scope("admin"))),
-        Admin::Group => admin.route_layer(GuardLayer::new(group("admin"))),
-        Admin::GroupOrScope => {
-            admin.route_layer(GuardLayer::new(any_of((group("admin"), scope("admin")))))
-        }
-    };
-    let protected = Router::new()
-        .route("/me", get(me))
-        .merge(admin)
-        // `route_layer`: only matched routes are authenticated (and guarded), so an unknown
-        // path stays 404. The AuthLayer is added last, so it runs before the guard.
-        .route_layer(AuthLayer::new(provider));
-    Router::new().route("/public", get(public)).merge(protected)
+/// The items of a comma-separated list.
+pub(crate) fn list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-async fn public() -> Json<Value> {
-    Json(json!({ "message": "anyone can read this" }))
+/// A `JwtProvider` from `TOLLGATE_ISSUER`, `TOLLGATE_AUDIENCE`, `TOLLGATE_JWKS_URL` and
+/// `TOLLGATE_ALGORITHMS`.
+pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
+    let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
+    let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
+    let mut builder = JwtProvider::builder(issuer).audiences(list(&audiences));
+    if let Some(url) = optional("TOLLGATE_JWKS_URL") {
+        builder = builder.jwks_url(url);
+    }
+    if let Some(raw) = optional("TOLLGATE_ALGORITHMS") {
+        let algorithms = list(&raw)
+            .map(str::parse::<Algorithm>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("TOLLGATE_ALGORITHMS: {e}"))?;
+        builder = builder.algorithms(algorithms);
+    }
+    Ok(builder.build().await?)
 }
 
-async fn me(principal: Principal) -> Json<Principal> {
-    Json(principal)
+/// The Cognito preset from the `COGNITO_*` variables.
+pub(crate) fn cognito_from_env() -> Result<Cognito, String> {
+    let region = required("COGNITO_REGION", "eu-west-1")?;
+    let pool = required("COGNITO_USER_POOL_ID", "eu-west-1_AbCdEf123")?;
+    let clients = required("COGNITO_CLIENT_IDS", "4t2dd3kq8vnbs1ea0m6mrsnu4i")?;
+    let token_use: TokenUse = optional("COGNITO_TOKEN_USE")
+        .as_deref()
+        .unwrap_or("access")
+        .parse()
+        .map_err(|e| format!("COGNITO_TOKEN_USE: {e}"))?;
+    let mut cognito = Cognito::new(region, pool)
+        .client_ids(list(&clients))
+        .token_use(token_use);
+    if let Some(url) = optional("COGNITO_JWKS_URL") {
+        cognito = cognito.jwks_url(url);
+    }
+    Ok(cognito)
 }
 
-async fn admin(principal: Principal) -> Json<Value> {
-    Json(json!({ "message": "welcome, admin", "subject": principal.subject() }))
+/// The listen address from `ADDR`, default 127.0.0.1:3000.
+pub(crate) fn addr_from_env() -> Result<SocketAddr, String> {
+    let raw = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    raw.parse()
+        .map_err(|e| format!("ADDR `{raw}` is not a socket address like 127.0.0.1:3000: {e}"))
 }
 
-/// Serves [`app_with`] for a JWT `provider` on `addr`, after printing
-/// `NAME listening on http://ADDR (issuer …, JWKS …, N keys loaded)`.
-#[allow(dead_code)] // the examples with other providers print their own line
-pub(crate) async fn serve_jwt(
-    name: &str,
-    addr: SocketAddr,
-    provider: JwtProvider,
-    rule: Admin,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let listener = tokio::net::TcpListener::bind(addr)
+/// A listener on `addr` (from [`addr_from_env`]), or a message saying to change `ADDR`.
+pub(crate) async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))?;
-    println!(
-        "{name} listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
-        listener.local_addr()?,
-        provider.issuer(),
-        provider.jwks_url(),
-        provider.key_count()
-    );
-    axum::serve(listener, app_with(provider, rule)).await?;
-    Ok(())
+        .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info,tollgate=debug`).
+pub(crate) fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tollgate=debug"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -3,9 +3,10 @@
 //! Keys are read from the `x-api-key` header (the name is configurable) or from
 //! `Authorization: ApiKey <key>`; an [`AuthLayer`](crate::AuthLayer) built for an `ApiKeys`
 //! reads both without further configuration. Each key has an id, optional scopes and an
-//! optional expiry, checked on the builder's [`clock`](ApiKeysBuilder::clock) (the system
-//! clock by default); the principal's [`subject`](crate::Principal::subject) is the key's id,
-//! never the key.
+//! optional expiry; the principal's [`subject`](crate::Principal::subject) is the key's id, never the
+//! key. A key is made of RFC 6750 `b64token` characters (letters, digits, `-._~+/`), like a
+//! bearer token; a key sent as `Authorization: Bearer` is a bearer token, not an API key, and
+//! is refused.
 //!
 //! ```
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {

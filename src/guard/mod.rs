@@ -32,7 +32,9 @@
 //!
 //! Rejections are built by the [`ErrorResponder`](crate::rejection::ErrorResponder) of the `AuthLayer`
 //! the request passed (it leaves its realm and responder in the request's extensions), so a
-//! custom responder and gRPC-shaped failures apply to guards too.
+//! custom responder and gRPC-shaped failures apply to guards too. A principal stored by your
+//! own middleware, with no `AuthLayer`, is answered with
+//! [`default_response`](crate::rejection::default_response) and realm `"api"`.
 //!
 //! # With axum
 //! Add guards with `route_layer`, never `layer`: `route_layer` runs only for matched routes, so

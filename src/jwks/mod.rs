@@ -32,13 +32,14 @@
 //! - **Outages**: a failed fetch, non-2xx status, timeout, malformed JSON or oversized body
 //!   (default cap 1 MiB) leaves the last good keys in place, for up to the maximum staleness
 //!   (default 24 h) since they were last fetched or confirmed. Past it, or when no set was
-//!   ever loaded, requests get 503 with `Retry-After` (never 401: the client is not at
-//!   fault).
+//!   ever loaded, requests get 503 with `Retry-After`, the time to the next attempt (1 s to
+//!   5 min; never 401: the client is not at fault).
 //! - **Health**: [`Jwks::status`] reports the key count, last success and its age, last
 //!   error, consecutive failures and the next refresh, for readiness probes.
 //!
 //! Every fetch, failure, cooldown hit and key-set change emits a `tracing` event on the target
-//! `tollgate::jwks` (a changed set at `info`, failures at `warn`, the rest at `debug`). Tokens
+//! `tollgate::jwks` (a changed set at `info` with the added and removed kids, failures at
+//! `warn`, the rest at `debug`). Tokens
 //! never appear in these events.
 //!
 //! Parsing is tolerant and per key: keys tollgate cannot use are skipped with a `debug` event,
@@ -46,7 +47,8 @@
 //! `oct` (symmetric) keys, RSA under 2048 bits, curves other than P-256/P-384/Ed25519, unknown
 //! `kty`s (post-quantum `AKP`, …), small-order Ed25519 points, an `alg` tollgate does not verify
 //! with (`RSA-OAEP`, …) or that does not fit the key type, and malformed entries. Of two keys
-//! with the same `kid` and key type, the first wins.
+//! with the same `kid` and key type, the first wins; the same `kid` on keys of different types
+//! (an RSA and an EC key) is allowed, and the token's `alg` picks one.
 //!
 //! One key, one algorithm (RFC 8725 §3.1): a key that names an `alg` verifies only that one; an
 //! RSA key without `alg` verifies RS256 only, unless the provider's list was set explicitly

@@ -95,7 +95,8 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// Adds an accepted audience; a token's `aud` must name at least one. Required.
+    /// Adds an accepted audience; a token's `aud` (a string or an array) must name at least
+    /// one. Required.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audiences.push(audience.into());
         self
@@ -249,8 +250,9 @@ impl JwtProviderBuilder {
     /// How many verified tokens each worker thread remembers, so a token seen before skips the
     /// signature check (default 1024; 0 turns the cache off). A hit is exactly as strict as
     /// verifying again: the whole token must match byte for byte, `exp`/`nbf` are checked
-    /// again, and the key that verified it must still be published (see the README's
-    /// "Verified-token cache"). Each entry holds the token and its principal, typically 2–4 KiB.
+    /// again, and the key that verified it must still be published (see
+    /// [`manual::token_cache`](crate::manual::token_cache)). Each entry holds the token and its
+    /// principal, typically 2–4 KiB.
     /// Each provider has its own cache, even when providers [share a key set](Self::jwks).
     ///
     /// The cache keys on the token string, which is safe for caching a *success*, but one token
@@ -364,8 +366,13 @@ impl JwtProviderBuilder {
     /// in the background).
     ///
     /// # Errors
-    /// [`ConfigError`] when a setting is missing or invalid, when discovery fails, or when
-    /// called outside a Tokio runtime.
+    /// [`ConfigError`], saying what to fix, when a setting is missing or invalid (no audience, a
+    /// malformed or plain-http URL, an empty algorithm list, a leeway over 300 s, an invalid
+    /// refresh window or backoff, a `max_staleness` shorter than the refresh window's maximum, a
+    /// key-loading setting or another `jwks_url` beside [`jwks`](Self::jwks)), when discovery
+    /// fails or names another issuer, when
+    /// [`require_keys_at_build`](Self::require_keys_at_build) is set and the keys do not load in
+    /// time, or when called outside a Tokio runtime.
     pub async fn build(mut self) -> Result<JwtProvider, ConfigError> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(ConfigError::Invalid(

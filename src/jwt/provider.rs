@@ -47,7 +47,10 @@ impl fmt::Debug for JwtProvider {
 }
 
 impl JwtProvider {
-    /// Starts configuring a provider for `issuer` (the exact `iss` value of its tokens).
+    /// Starts configuring a provider for `issuer` (the exact `iss` value of its tokens). Unless
+    /// [`jwks_url`](JwtProviderBuilder::jwks_url) is set, it is also where discovery looks:
+    /// `{issuer}/.well-known/openid-configuration`, whose `issuer` must equal it exactly,
+    /// trailing slash included.
     pub fn builder(issuer: impl Into<String>) -> JwtProviderBuilder {
         JwtProviderBuilder::new(issuer.into())
     }

@@ -16,7 +16,7 @@
 //! TOLLGATE_TOKEN_CACHE=0    verified-token cache capacity per worker thread (0: off; default:
 //!                           the library's default)
 //! RUST_LOG=warn             tracing filter (default warn: a load test should not log per request)
-//! cargo run --release --example load_target
+//! cargo run --release --example load_target   (scripts/load.sh builds and runs it)
 //! ```
 //!
 //! Before it listens, it writes the tokens, one per line: first the token to reuse on every
