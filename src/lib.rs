@@ -6,6 +6,9 @@
 //! found directly or by OpenID Connect discovery), and stores the verified [`Principal`] and
 //! the application's typed [`Claims<T>`] in the request's extensions.
 //!
+//! Add it with `cargo add tollgate --features axum` (features below), then put the layer in
+//! front of your routes:
+//!
 //! ```no_run
 //! use axum::{routing::get, Json, Router};
 //! use tollgate::{jwt::JwtProvider, AuthLayer, Principal};
@@ -19,7 +22,7 @@
 //!
 //!     let app = Router::new()
 //!         .route("/me", get(|principal: Principal| async move { Json(principal) }))
-//!         .layer(AuthLayer::new(provider));
+//!         .route_layer(AuthLayer::new(provider)); // route_layer: unknown paths stay 404
 //!
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //!     axum::serve(listener, app).await?;
@@ -36,6 +39,9 @@
 //!   `Authorization: ApiKey`;
 //! - [`Providers`]: several of them behind one layer, routed by the token's `iss` or the
 //!   credential's kind.
+//!
+//! Keycloak, Microsoft Entra ID, FusionAuth and OneLogin tokens are verified by the generic
+//! provider; [`manual::providers`] gives each one's issuer, audience and claim layout.
 //!
 //! Per-route authorization is separate: a [`guard`] (scopes, groups, roles, claims, closures,
 //! combinators) checks the stored principal, as a [`GuardLayer`] behind the `AuthLayer` (in
@@ -78,6 +84,17 @@
 //! verifier (no key parsing, no allocation per request). tollgate does not depend on
 //! `jsonwebtoken`, so it is unaffected by that crate's process-wide provider, which panics
 //! when an application's dependency graph enables both of its backends, or neither.
+//!
+//! # Where things are
+//! - the middleware: [`auth`] (the [`AuthLayer`], its builder, service, future and body),
+//!   [`guard`] (guards and the [`GuardLayer`]), [`rejection`] (how refusals are answered, the
+//!   [`ErrorResponder`](rejection::ErrorResponder), and with `axum` the extractors'
+//!   rejection), [`credential`] (where a credential is read), [`principal`], [`error`];
+//! - providers: [`provider`] (the [`Provider`] trait and [`Providers`]), [`jwt`], [`jwks`] (key
+//!   sets: refresh, outages, sharing one between providers), the presets [`cognito`],
+//!   [`auth0`], [`okta`], and [`api_key`];
+//! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
+//!   [`manual`] (the threat model, the verified-token cache, provider notes).
 //!
 //! # Features
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
