@@ -1,4 +1,4 @@
-//! The key-set manager of one JWKS URL: lock-free reads, one owned refresh task, single-flight
+//! A key set of one JWKS URL (the value behind [`Jwks`](super::Jwks)): lock-free reads, one owned refresh task, single-flight
 //! fetches, bounds on fetches for unknown `kid`s, backoff and bounded staleness.
 
 use std::collections::HashMap;

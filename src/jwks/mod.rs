@@ -104,7 +104,7 @@ impl Jwks {
         self.cache.url()
     }
 
-    /// A snapshot of the manager's health.
+    /// A snapshot of the key set's health.
     pub fn status(&self) -> JwksStatus {
         self.cache.status()
     }

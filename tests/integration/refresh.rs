@@ -1,4 +1,4 @@
-//! The key-set manager over time: Cache-Control schedules, conditional GETs, backoff,
+//! A key set over time: Cache-Control schedules, conditional GETs, backoff,
 //! staleness, start-up modes, sharing and shutdown. Time moves on a `ManualClock`, so hours
 //! pass in microseconds while the JWKS is still served over real HTTP.
 
