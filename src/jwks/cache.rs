@@ -1,5 +1,6 @@
-//! A key set of one JWKS URL (the value behind [`Jwks`](super::Jwks)): lock-free reads, one owned refresh task, single-flight
-//! fetches, bounds on fetches for unknown `kid`s, backoff and bounded staleness.
+//! The key set of one JWKS URL, behind [`Jwks`](super::Jwks): lock-free reads, one owned
+//! refresh task, single-flight fetches, bounds on fetches for unknown `kid`s, backoff and
+//! bounded staleness.
 
 use std::collections::HashMap;
 use std::fmt;
