@@ -49,7 +49,8 @@ use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 use verified::{Verified, VerifiedTokens};
 
-pub(crate) use token::{parse, AudienceRule, ClaimPolicy, Restrictions};
+pub(crate) use token::{parse, unverified_claims, AudienceRule, ClaimPolicy, Restrictions};
+pub(crate) use verified::TokenKey;
 
 /// A JWS signature algorithm tollgate verifies. Only asymmetric algorithms exist here: `none`
 /// and the HMAC family cannot be configured, so a public key can never be used as an HMAC
@@ -732,6 +733,17 @@ impl JwtProvider {
             }
             Err(miss) => Err(self.inner.miss_error(miss)),
         }
+    }
+
+    /// What [`try_authenticate`](Provider::try_authenticate) would answer for `token` from the
+    /// verified-token cache: its principal if this provider verified it before on this thread
+    /// and it passes the cache's re-checks now. `None` decides nothing: verify the token. A miss
+    /// reads neither the clock nor the key set.
+    pub(crate) fn cached(&self, token: &str, key: TokenKey) -> Option<Principal> {
+        let found = self.inner.verified.as_ref()?.find(token, key)?;
+        let now_ms = unix_millis(self.inner.clock.now());
+        let keys = self.inner.cache.usable_keys(now_ms)?;
+        found.principal_if_current((now_ms / 1000) as f64, &keys, self.inner.unpinned_rsa)
     }
 }
 
