@@ -9,10 +9,11 @@
 //!   rules as verification), and goes to the provider configured for exactly that issuer, which
 //!   then verifies everything (signature with its own keys, `iss` again, `aud`, …). Key sets
 //!   are never merged, so one issuer's keys can never vouch for another issuer's tokens;
-//! - a repeat token is not decoded at all: it is answered by the JWT provider whose
-//!   verified-token cache holds it, exactly as that provider would answer (the cache's
-//!   re-checks of expiry and keys included). Only tokens that passed every check of a provider,
-//!   `iss` included, are in its cache, so this is the provider `iss` routes to.
+//! - a repeat token is not decoded at all: it is answered by the provider added with
+//!   [`jwt`](ProvidersBuilder::jwt) whose verified-token cache holds it, exactly as that provider
+//!   would answer (the cache's re-checks of expiry and keys included). Only tokens that passed
+//!   every check of a provider, `iss` included, are in its cache, so this is the provider `iss`
+//!   routes to.
 //!
 //! A token whose `iss` names no configured issuer is rejected with 401 `invalid_token` at once,
 //! with no network call (an attacker choosing the `iss` cannot make the service fetch anything).
