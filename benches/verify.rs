@@ -6,6 +6,8 @@
 //!   on a token it has not seen (`tollgate_cold`, verified-token cache off) and on one it has
 //!   (`tollgate_warm`), and `jsonwebtoken_decode` with the same checks;
 //! - `layer/*`: the whole `AuthService::call` against the bare inner service;
+//! - `providers/*`: a repeat token through one `JwtProvider` and through `Providers` routing
+//!   among three issuers;
 //! - `keys/*`, `token_size/*`, `threads/*`: how the cost scales with the key set, the token's
 //!   size and the number of threads.
 //!
@@ -26,7 +28,7 @@ use serde_json::{Map, Value};
 use tollgate::dev::{DevIssuer, DevKeyType};
 use tollgate::guard::{not, scope, GuardLayer};
 use tollgate::jwt::{Algorithm, JwtProvider};
-use tollgate::{AuthLayer, Credential, Provider};
+use tollgate::{AuthLayer, Credential, Provider, Providers};
 use tower::{Layer as _, Service as _};
 
 /// A runtime kept alive for the issuer's JWKS server and the providers' refresh tasks.
@@ -307,6 +309,40 @@ fn layer(c: &mut Criterion) {
     group.finish();
 }
 
+/// A repeat token (already in the verified-token cache) through its own `JwtProvider`, and
+/// through `Providers` with three issuers, for a token of the first and of the third: routing
+/// must not cost more than the cache lookup it leads to.
+fn providers(c: &mut Criterion) {
+    let fixtures = [(); 3].map(|()| Fixture::new(&[("rsa", DevKeyType::Rsa2048)]));
+    let [first, _, third] = &fixtures;
+    let one = third.provider(1024);
+    let mut builder = Providers::builder();
+    for f in &fixtures {
+        builder = builder.jwt(f.provider(1024));
+    }
+    let three = builder.build().expect("providers");
+    let mut group = c.benchmark_group("providers");
+    for (name, provider, issuer) in [
+        ("warm/one_provider", &one as &dyn Provider, third),
+        ("warm/three_issuers_first", &three, first),
+        ("warm/three_issuers_third", &three, third),
+    ] {
+        let token = token(&issuer.issuer, "rsa", Algorithm::RS256, 0);
+        let credential = Credential::bearer(token.as_str());
+        assert!(matches!(
+            provider.try_authenticate(&credential),
+            Some(Ok(_))
+        ));
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let principal = provider.try_authenticate(black_box(&credential));
+                assert!(matches!(principal, Some(Ok(_))));
+            })
+        });
+    }
+    group.finish();
+}
+
 fn key_set_size(c: &mut Criterion) {
     let mut group = c.benchmark_group("keys");
     for count in [1usize, 10, 100] {
@@ -398,6 +434,6 @@ criterion_group! {
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = signature_backends, verify, layer, key_set_size, token_size, threads
+    targets = signature_backends, verify, layer, providers, key_set_size, token_size, threads
 }
 criterion_main!(benches);

@@ -29,15 +29,7 @@ pub(crate) fn parse<'a>(
     token: &'a str,
     allowed: &[Algorithm],
 ) -> Result<UnverifiedToken<'a>, Reason> {
-    let mut parts = token.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Reason::Malformed);
-    };
-    if header_b64.is_empty() || payload_b64.is_empty() || signature_b64.is_empty() {
-        return Err(Reason::Malformed);
-    }
+    let [header_b64, payload_b64, signature_b64] = segments(token)?;
 
     let header_json = URL_SAFE_NO_PAD
         .decode(header_b64)
@@ -64,11 +56,7 @@ pub(crate) fn parse<'a>(
     let signature = URL_SAFE_NO_PAD
         .decode(signature_b64)
         .map_err(|_| Reason::Malformed)?;
-    let payload_json = URL_SAFE_NO_PAD
-        .decode(payload_b64)
-        .map_err(|_| Reason::Malformed)?;
-    let StrictObject(claims) =
-        serde_json::from_slice(&payload_json).map_err(|_| Reason::Malformed)?;
+    let claims = decode_claims(payload_b64)?;
 
     let signing_input_len = header_b64.len() + 1 + payload_b64.len();
     Ok(UnverifiedToken {
@@ -82,6 +70,36 @@ pub(crate) fn parse<'a>(
         signature,
         claims,
     })
+}
+
+/// The claims of `token`, read by the same rules as [`parse`] without looking at the header or
+/// the signature, and verifying nothing: only to route the token to the provider that verifies
+/// it (`Providers` reads `iss`).
+pub(crate) fn unverified_claims(token: &str) -> Result<Map<String, Value>, Reason> {
+    let [_, payload_b64, _] = segments(token)?;
+    decode_claims(payload_b64)
+}
+
+/// The three segments of a compact JWS, none of them empty.
+fn segments(token: &str) -> Result<[&str; 3], Reason> {
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None)
+            if !header.is_empty() && !payload.is_empty() && !signature.is_empty() =>
+        {
+            Ok([header, payload, signature])
+        }
+        _ => Err(Reason::Malformed),
+    }
+}
+
+/// The payload segment as a JSON object with unique member names.
+fn decode_claims(payload_b64: &str) -> Result<Map<String, Value>, Reason> {
+    let json = URL_SAFE_NO_PAD
+        .decode(payload_b64)
+        .map_err(|_| Reason::Malformed)?;
+    let StrictObject(claims) = serde_json::from_slice(&json).map_err(|_| Reason::Malformed)?;
+    Ok(claims)
 }
 
 /// A header member that, when present and not `null`, must be a string.

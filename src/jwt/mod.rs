@@ -43,3 +43,4 @@ pub use builder::JwtProviderBuilder;
 pub use provider::JwtProvider;
 
 pub(crate) use policy::ClaimPolicy;
+pub(crate) use verified::TokenKey;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::builder::JwtProviderBuilder;
 use super::mapping::ClaimNames;
 use super::policy::ClaimPolicy;
-use super::verified::{Verified, VerifiedTokens};
+use super::verified::{TokenKey, Verified, VerifiedTokens};
 use crate::clock::{unix_millis, Clock};
 use crate::credential::Credential;
 use crate::error::{AuthError, Reason};
@@ -97,6 +97,19 @@ impl JwtProvider {
             }
             Err(miss) => Err(self.inner.miss_error(miss)),
         }
+    }
+}
+
+impl JwtProvider {
+    /// What [`try_authenticate`](Provider::try_authenticate) would answer for `token` from the
+    /// verified-token cache: its principal if this provider verified it before on this thread
+    /// and it passes the cache's re-checks now. `None` decides nothing: verify the token. A miss
+    /// reads neither the clock nor the key set.
+    pub(crate) fn cached(&self, token: &str, key: TokenKey) -> Option<Principal> {
+        let found = self.inner.verified.as_ref()?.find(token, key)?;
+        let now_ms = unix_millis(self.inner.clock.now());
+        let keys = self.inner.cache.usable_keys(now_ms)?;
+        found.principal_if_current((now_ms / 1000) as f64, &keys, self.inner.unpinned_rsa)
     }
 }
 

@@ -23,10 +23,11 @@
 //! `capacity` entries; a full cache drops an arbitrary entry to make room, so memory stays
 //! bounded whatever the traffic.
 
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use thread_local::ThreadLocal;
@@ -46,8 +47,42 @@ pub(crate) struct VerifiedTokens {
 }
 
 struct Shard {
-    hasher: RandomState,
     entries: HashMap<u64, Entry>,
+}
+
+thread_local! {
+    /// One hash key per thread, shared by every provider's cache on it, so a token is hashed
+    /// once however many caches are looked at (`Providers` looks at each JWT provider's).
+    static HASHER: RandomState = RandomState::new();
+}
+
+/// Where a token sits in the verified-token caches: a keyed hash of its length and last bytes.
+/// Valid in every provider's cache, on the thread that computed it only (hence not `Send`).
+#[derive(Clone, Copy)]
+pub(crate) struct TokenKey {
+    hash: u64,
+    this_thread: PhantomData<*const ()>,
+}
+
+impl TokenKey {
+    pub(crate) fn of(token: &str) -> Self {
+        let bytes = token.as_bytes();
+        let tail = bytes
+            .get(bytes.len().saturating_sub(HASHED_TAIL)..)
+            .unwrap_or(bytes);
+        Self {
+            hash: HASHER.with(|hasher| hasher.hash_one((bytes.len(), tail))),
+            this_thread: PhantomData,
+        }
+    }
+}
+
+/// A token this thread verified before, found but not yet re-checked. Borrows the thread's
+/// cache until dropped.
+pub(crate) struct Found<'a> {
+    entry: Ref<'a, Entry>,
+    hash: u64,
+    tokens: &'a VerifiedTokens,
 }
 
 struct Entry {
@@ -83,7 +118,6 @@ impl VerifiedTokens {
     fn shard(&self) -> &RefCell<Shard> {
         self.threads.get_or(|| {
             RefCell::new(Shard {
-                hasher: RandomState::new(),
                 entries: HashMap::new(),
             })
         })
@@ -98,23 +132,20 @@ impl VerifiedTokens {
         keys: &KeySet,
         unpinned: UnpinnedRsa,
     ) -> Option<Principal> {
-        let Ok(mut shard) = self.shard().try_borrow_mut() else {
-            return None;
-        };
-        let hash = shard.hash(token);
-        let entry = shard.entries.get(&hash)?;
-        if *entry.token != *token {
-            return None;
-        }
-        let current = now < entry.exp + self.leeway
-            && entry.nbf.is_none_or(|nbf| now + self.leeway >= nbf)
-            && matches!(keys.lookup(entry.kid.as_deref(), entry.alg, unpinned), Lookup::Found(key) if key.is(&entry.key));
-        if current {
-            Some(entry.principal.clone())
-        } else {
-            shard.entries.remove(&hash);
-            None
-        }
+        self.find(token, TokenKey::of(token))?
+            .principal_if_current(now, keys, unpinned)
+    }
+
+    /// The entry for exactly `token` (whose key is `key`), if this thread verified it before.
+    /// Nothing is re-checked yet, so a miss costs no clock read and no key-set load.
+    pub(crate) fn find(&self, token: &str, key: TokenKey) -> Option<Found<'_>> {
+        let shard = self.shard().try_borrow().ok()?;
+        let entry = Ref::filter_map(shard, |shard| shard.entries.get(&key.hash)).ok()?;
+        (*entry.token == *token).then_some(Found {
+            entry,
+            hash: key.hash,
+            tokens: self,
+        })
     }
 
     /// Stores a token that passed every check.
@@ -122,7 +153,7 @@ impl VerifiedTokens {
         let Ok(mut shard) = self.shard().try_borrow_mut() else {
             return;
         };
-        let hash = shard.hash(verified.token);
+        let hash = TokenKey::of(verified.token).hash;
         if shard.entries.len() >= self.capacity && !shard.entries.contains_key(&hash) {
             if let Some(evicted) = shard.entries.keys().next().copied() {
                 shard.entries.remove(&evicted);
@@ -148,13 +179,32 @@ impl VerifiedTokens {
     }
 }
 
-impl Shard {
-    fn hash(&self, token: &str) -> u64 {
-        let bytes = token.as_bytes();
-        let tail = bytes
-            .get(bytes.len().saturating_sub(HASHED_TAIL)..)
-            .unwrap_or(bytes);
-        self.hasher.hash_one((bytes.len(), tail))
+impl Found<'_> {
+    /// The principal, if the token would pass again at `now` (seconds since the epoch) against
+    /// `keys`; otherwise the entry is dropped, so the token is verified afresh.
+    pub(crate) fn principal_if_current(
+        self,
+        now: f64,
+        keys: &KeySet,
+        unpinned: UnpinnedRsa,
+    ) -> Option<Principal> {
+        let Found {
+            entry,
+            hash,
+            tokens,
+        } = self;
+        let leeway = tokens.leeway;
+        let current = now < entry.exp + leeway
+            && entry.nbf.is_none_or(|nbf| now + leeway >= nbf)
+            && matches!(keys.lookup(entry.kid.as_deref(), entry.alg, unpinned), Lookup::Found(key) if key.is(&entry.key));
+        if current {
+            return Some(entry.principal.clone());
+        }
+        drop(entry);
+        if let Ok(mut shard) = tokens.shard().try_borrow_mut() {
+            shard.entries.remove(&hash);
+        }
+        None
     }
 }
 
@@ -195,13 +245,13 @@ mod tests {
             alg: Algorithm::RS256,
             key: &key,
         });
-        let shard = tokens.shard().borrow();
         assert_eq!(
-            shard.hash(&stored),
-            shard.hash(&forged),
+            TokenKey::of(&stored).hash,
+            TokenKey::of(&forged).hash,
             "a deliberate collision"
         );
-        drop(shard);
+        assert!(tokens.find(&forged, TokenKey::of(&forged)).is_none());
+        assert!(tokens.find(&stored, TokenKey::of(&stored)).is_some());
         let keys = KeySet::default();
         assert!(tokens
             .get(&forged, 0.0, &keys, UnpinnedRsa::Rs256)

@@ -5,10 +5,15 @@
 //!
 //! - an API key (read from an API-key source, see [`CredentialKind`]) goes to the API-key
 //!   provider;
-//! - a bearer token is decoded just far enough to read its payload's `iss`, and goes to the
-//!   provider configured for exactly that issuer, which then verifies everything (signature
-//!   with its own keys, `iss` again, `aud`, …). Key sets are never merged, so one issuer's keys
-//!   can never vouch for another issuer's tokens.
+//! - a bearer token is decoded just far enough to read its payload's `iss` (by the same strict
+//!   rules as verification), and goes to the provider configured for exactly that issuer, which
+//!   then verifies everything (signature with its own keys, `iss` again, `aud`, …). Key sets
+//!   are never merged, so one issuer's keys can never vouch for another issuer's tokens;
+//! - a repeat token is not decoded at all: it is answered by the provider added with
+//!   [`jwt`](ProvidersBuilder::jwt) whose verified-token cache holds it, exactly as that provider
+//!   would answer (the cache's re-checks of expiry and keys included). Only tokens that passed
+//!   every check of a provider, `iss` included, are in its cache, so this is the provider `iss`
+//!   routes to.
 //!
 //! A token whose `iss` names no configured issuer is rejected with 401 `invalid_token` at once,
 //! with no network call (an attacker choosing the `iss` cannot make the service fetch anything).
@@ -36,13 +41,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
-use crate::jwt::JwtProvider;
+use crate::jose::{parse, unverified_claims, Algorithm};
+use crate::jwt::{JwtProvider, TokenKey};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 
@@ -54,6 +58,9 @@ pub struct Providers {
 
 struct Inner {
     by_issuer: HashMap<Box<str>, Arc<dyn Provider>>,
+    /// The providers added with [`ProvidersBuilder::jwt`] (also in `by_issuer`), whose
+    /// verified-token caches are looked at before a token is decoded.
+    jwt: Vec<JwtProvider>,
     api_keys: Option<Arc<dyn Provider>>,
     sources: Vec<CredentialSource>,
 }
@@ -78,6 +85,7 @@ impl fmt::Debug for Providers {
 #[must_use]
 pub struct ProvidersBuilder {
     issuers: Vec<(String, Arc<dyn Provider>)>,
+    jwt: Vec<JwtProvider>,
     api_keys: Vec<Arc<dyn Provider>>,
 }
 
@@ -93,8 +101,9 @@ impl fmt::Debug for ProvidersBuilder {
 
 impl ProvidersBuilder {
     /// Adds a JWT provider; tokens whose `iss` is its [issuer](JwtProvider::issuer) go to it.
-    pub fn jwt(self, provider: JwtProvider) -> Self {
+    pub fn jwt(mut self, provider: JwtProvider) -> Self {
         let issuer = provider.issuer().to_owned();
+        self.jwt.push(provider.clone());
         self.issuer(issuer, provider)
     }
 
@@ -153,6 +162,7 @@ impl ProvidersBuilder {
         Ok(Providers {
             inner: Arc::new(Inner {
                 by_issuer,
+                jwt: self.jwt,
                 api_keys,
                 sources,
             }),
@@ -173,46 +183,68 @@ impl Providers {
     pub fn builder() -> ProvidersBuilder {
         ProvidersBuilder {
             issuers: Vec::new(),
+            jwt: Vec::new(),
             api_keys: Vec::new(),
         }
     }
 
-    /// The provider a credential goes to, or why none does. Nothing is verified here.
-    fn route(&self, credential: &Credential) -> Result<&dyn Provider, AuthError> {
+    /// Where a credential goes, or why nowhere. Nothing is verified here, except by a JWT
+    /// provider's own cache.
+    fn route(&self, credential: &Credential) -> Result<Route<'_>, AuthError> {
         if credential.kind() == CredentialKind::ApiKey {
             return self
                 .inner
                 .api_keys
                 .as_deref()
+                .map(Route::To)
                 .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
         }
-        let issuer = unverified_issuer(credential.token()).map_err(AuthError::invalid_token)?;
+        let token = credential.token();
+        if let Some(principal) = self.cached(token) {
+            return Ok(Route::Cached(principal));
+        }
+        let issuer = unverified_issuer(token).map_err(AuthError::invalid_token)?;
         self.inner
             .by_issuer
             .get(issuer.as_str())
-            .map(|p| &**p)
+            .map(|p| Route::To(&**p))
             .ok_or_else(|| AuthError::invalid_token(Reason::UnknownIssuer))
     }
+
+    /// The answer of the JWT provider whose verified-token cache holds `token` and still vouches
+    /// for it. The token is hashed once for all the caches, and a cache that does not hold it
+    /// costs one lookup.
+    fn cached(&self, token: &str) -> Option<Principal> {
+        if self.inner.jwt.is_empty() {
+            return None;
+        }
+        let key = TokenKey::of(token);
+        self.inner
+            .jwt
+            .iter()
+            .find_map(|provider| provider.cached(token, key))
+    }
+}
+
+/// Where [`Providers::route`] sends a credential.
+enum Route<'a> {
+    /// A JWT provider's answer from its verified-token cache.
+    Cached(Principal),
+    To(&'a dyn Provider),
 }
 
 /// The payload's `iss`, read without verifying anything: only to pick the provider, which
 /// verifies the whole token.
 fn unverified_issuer(token: &str) -> Result<String, Reason> {
-    #[derive(Deserialize)]
-    struct Payload {
-        iss: Option<String>,
+    // A token the strict rules refuse gets the reason verification would give, which reads the
+    // header first (`crit`, then `alg` against every algorithm a provider may allow).
+    let mut claims = unverified_claims(token)
+        .map_err(|reason| parse(token, Algorithm::ASYMMETRIC).err().unwrap_or(reason))?;
+    match claims.remove("iss") {
+        Some(Value::String(iss)) => Ok(iss),
+        None | Some(Value::Null) => Err(Reason::MissingClaim),
+        Some(_) => Err(Reason::Malformed),
     }
-    let mut parts = token.split('.');
-    let (Some(_), Some(payload), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(Reason::Malformed);
-    };
-    let json = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| Reason::Malformed)?;
-    let payload: Payload = serde_json::from_slice(&json).map_err(|_| Reason::Malformed)?;
-    payload.iss.ok_or(Reason::MissingClaim)
 }
 
 impl Provider for Providers {
@@ -222,14 +254,16 @@ impl Provider for Providers {
 
     fn authenticate(&self, credential: Credential) -> BoxFuture<'_, Result<Principal, AuthError>> {
         match self.route(&credential) {
-            Ok(provider) => provider.authenticate(credential),
+            Ok(Route::To(provider)) => provider.authenticate(credential),
+            Ok(Route::Cached(principal)) => Box::pin(std::future::ready(Ok(principal))),
             Err(error) => Box::pin(std::future::ready(Err(error))),
         }
     }
 
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
         match self.route(credential) {
-            Ok(provider) => provider.try_authenticate(credential),
+            Ok(Route::To(provider)) => provider.try_authenticate(credential),
+            Ok(Route::Cached(principal)) => Some(Ok(principal)),
             Err(error) => Some(Err(error)),
         }
     }
@@ -241,12 +275,23 @@ impl Provider for Providers {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
     use super::*;
+    use crate::clock::ManualClock;
+    use crate::dev::{DevIssuer, DevKeyType};
 
     fn token(payload: &str) -> String {
+        token_with(r#"{"alg":"RS256"}"#, payload)
+    }
+
+    fn token_with(header: &str, payload: &str) -> String {
         format!(
             "{}.{}.c2ln",
-            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(header),
             URL_SAFE_NO_PAD.encode(payload)
         )
     }
@@ -257,15 +302,21 @@ mod tests {
             unverified_issuer(&token(r#"{"iss":"https://a","aud":["x"],"n":{"d":[1]}}"#)),
             Ok("https://a".into())
         );
-        assert_eq!(
-            unverified_issuer(&token(r#"{"sub":"x"}"#)),
-            Err(Reason::MissingClaim)
-        );
+        for missing in [token(r#"{"sub":"x"}"#), token(r#"{"iss":null}"#)] {
+            assert_eq!(
+                unverified_issuer(&missing),
+                Err(Reason::MissingClaim),
+                "{missing}"
+            );
+        }
         for bad in [
             token(r#"{"iss":7}"#),
             token(r#"{"iss":"a","iss":"b"}"#),
+            token(r#"{"iss":"a","exp":1,"exp":2}"#),
+            token(r#"["https://a"]"#),
             token("[]"),
             token("not json"),
+            token(r#"{"iss":"a"}"#).replace(".c2ln", "."),
             "a.b".into(),
             "a.b.c.d".into(),
             "a.!!.c".into(),
@@ -274,9 +325,182 @@ mod tests {
         }
     }
 
+    /// A payload only the strict rules refuse, with a known `iss`: the old, looser routing sent
+    /// such a token to its provider, whose parse reported the header's fault first.
+    #[test]
+    fn a_token_verification_refuses_gets_verifications_reason() {
+        let duplicate = r#"{"iss":"https://a","exp":1,"exp":2}"#;
+        let cases = [
+            (
+                token_with(r#"{"alg":"RS256","crit":["exp"]}"#, duplicate),
+                Reason::UnsupportedCritical,
+            ),
+            (
+                token_with(r#"{"alg":"none"}"#, duplicate),
+                Reason::AlgorithmNotAllowed,
+            ),
+            (
+                token_with(r#"{"alg":"HS256"}"#, r#"["https://a"]"#),
+                Reason::AlgorithmNotAllowed,
+            ),
+            (
+                token_with(r#"{"alg":"RS256"}"#, duplicate),
+                Reason::Malformed,
+            ),
+        ];
+        for (token, reason) in cases {
+            assert_eq!(unverified_issuer(&token), Err(reason), "{token}");
+        }
+    }
+
     #[test]
     fn empty_and_ambiguous_configurations_are_refused() {
         let e = Providers::builder().build().err().map(|e| e.to_string());
         assert!(e.is_some_and(|e| e.contains("no providers")));
+    }
+
+    /// Three issuers, their providers (named `a`, `b`, `c`, on `clock`) and all three behind one
+    /// `Providers`.
+    async fn three_issuers(clock: &ManualClock) -> (Vec<DevIssuer>, Vec<JwtProvider>, Providers) {
+        let mut issuers = Vec::new();
+        let mut providers = Vec::new();
+        let mut builder = Providers::builder();
+        for name in ["a", "b", "c"] {
+            let issuer = DevIssuer::start().await.expect("issuer");
+            let provider = issuer
+                .provider()
+                .name(name)
+                .clock(clock.clone())
+                .build()
+                .await
+                .expect("provider");
+            builder = builder.jwt(provider.clone());
+            issuers.push(issuer);
+            providers.push(provider);
+        }
+        (issuers, providers, builder.build().expect("providers"))
+    }
+
+    fn routed_to(providers: &Providers, credential: &Credential) -> String {
+        match providers.route(credential) {
+            Ok(Route::To(provider)) => format!("to {}", provider.name()),
+            Ok(Route::Cached(principal)) => format!("cached by {}", principal.provider()),
+            Err(e) => format!("{:?}", e.reason()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_repeat_token_is_answered_from_the_cache_of_its_provider() {
+        let clock = ManualClock::new();
+        let (issuers, _, providers) = three_issuers(&clock).await;
+        for (issuer, name) in issuers.iter().zip(["a", "b", "c"]).skip(1) {
+            let token = issuer.token().sign();
+            let credential = Credential::bearer(token.as_str());
+            assert_eq!(routed_to(&providers, &credential), format!("to {name}"));
+            let first = providers.try_authenticate(&credential);
+            assert_eq!(
+                first.and_then(Result::ok).map(|p| p.provider().to_owned()),
+                Some(name.to_owned())
+            );
+            assert_eq!(
+                routed_to(&providers, &credential),
+                format!("cached by {name}")
+            );
+            let again = providers.authenticate(credential).await;
+            assert_eq!(
+                again.ok().map(|p| p.provider().to_owned()),
+                Some(name.into())
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cached_token_that_would_fail_now_is_not_served_from_the_cache() {
+        let clock = ManualClock::new();
+        let (issuers, jwt, providers) = three_issuers(&clock).await;
+        let short = issuers[1]
+            .token()
+            .expires_in(Duration::from_secs(600))
+            .sign();
+        let long = issuers[2]
+            .token()
+            .expires_in(Duration::from_secs(24 * 3600))
+            .sign();
+        for token in [&short, &long] {
+            let credential = Credential::bearer(token.as_str());
+            assert!(matches!(
+                providers.try_authenticate(&credential),
+                Some(Ok(_))
+            ));
+            assert!(routed_to(&providers, &credential).starts_with("cached by"));
+        }
+
+        // Expired (well past the 60 s leeway, as the tokens' `exp` is read from the system clock
+        // a little after the manual one started): routed by `iss`, and refused as its provider
+        // refuses.
+        clock.advance(Duration::from_secs(1800));
+        let credential = Credential::bearer(short.as_str());
+        assert_eq!(routed_to(&providers, &credential), "to b");
+        let reason =
+            |r: Option<Result<Principal, AuthError>>| r.map(|r| r.err().map(|e| e.reason()));
+        assert_eq!(
+            reason(providers.try_authenticate(&credential)),
+            Some(Some(Reason::Expired))
+        );
+        assert_eq!(
+            reason(jwt[1].try_authenticate(&credential)),
+            Some(Some(Reason::Expired))
+        );
+
+        // The key that verified it withdrawn by its issuer: the same.
+        let credential = Credential::bearer(long.as_str());
+        assert_eq!(routed_to(&providers, &credential), "cached by c");
+        issuers[2]
+            .rotate("next", DevKeyType::Ed25519)
+            .expect("rotate");
+        issuers[2].dangerous().unpublish("dev-rsa");
+        jwt[2].jwks().refresh().await;
+        assert_eq!(jwt[2].key_count(), 1, "only the new key is published");
+        assert_eq!(routed_to(&providers, &credential), "to c");
+        let reason = |r: Result<Principal, AuthError>| r.err().map(|e| e.reason());
+        assert_eq!(
+            reason(providers.authenticate(credential.clone()).await),
+            Some(Reason::UnknownKey)
+        );
+        assert_eq!(
+            reason(jwt[2].authenticate(credential).await),
+            Some(Reason::UnknownKey)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_of_no_configured_issuer_is_refused_even_when_cached_elsewhere() {
+        let clock = ManualClock::new();
+        let (issuers, _, providers) = three_issuers(&clock).await;
+        let outsider = DevIssuer::start().await.expect("issuer");
+        let own = outsider.provider().build().await.expect("provider");
+        let token = outsider.token().sign();
+        assert!(
+            own.verify(&token).await.is_ok(),
+            "cached by its own provider"
+        );
+        let cases = [
+            (token, Reason::UnknownIssuer),
+            (
+                issuers[0].token().without("iss").sign(),
+                Reason::MissingClaim,
+            ),
+            ("not-a-jwt".to_owned(), Reason::Malformed),
+        ];
+        for (token, reason) in cases {
+            let credential = Credential::bearer(token.as_str());
+            assert_eq!(
+                providers
+                    .try_authenticate(&credential)
+                    .map(|r| r.err().map(|e| e.reason())),
+                Some(Some(reason)),
+                "{token}"
+            );
+        }
     }
 }
