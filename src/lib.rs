@@ -90,7 +90,8 @@
 //!   [`guard`] (guards and the [`GuardLayer`]), [`rejection`] (how refusals are answered, the
 //!   [`ErrorResponder`](rejection::ErrorResponder), and with `axum` the extractors'
 //!   rejection), [`credential`] (where a credential is read), [`principal`], [`error`];
-//! - providers: [`provider`] (the [`Provider`] trait and [`Providers`]), [`jwt`], [`jwks`] (key
+//! - providers: [`provider`] (the [`Provider`] trait), [`providers`] ([`Providers`]: several behind one
+//!   layer), [`jwt`], [`jwks`] (key
 //!   sets: refresh, outages, sharing one between providers), the presets [`cognito`],
 //!   [`auth0`], [`okta`], and [`api_key`];
 //! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
@@ -137,6 +138,7 @@ pub mod principal;
 #[cfg(test)]
 mod proptests;
 pub mod provider;
+pub mod providers;
 pub mod rejection;
 
 #[cfg(feature = "axum")]
@@ -147,7 +149,8 @@ pub use credential::Credential;
 pub use error::{AuthError, ConfigError};
 pub use guard::{Guard, GuardLayer};
 pub use principal::{Claims, Principal};
-pub use provider::{Provider, Providers};
+pub use provider::Provider;
+pub use providers::Providers;
 
 #[cfg(test)]
 mod send_sync {

@@ -1,6 +1,6 @@
 //! The layer's configuration as each request sees it: reading the credential, storing the
 //! principal, and answering a rejection with the layer's realm and responder (which guards and
-//! extractors behind the layer reuse through [`Rejecter`]).
+//! extractors behind the layer reuse through the [`Rejecter`] it stores in each request).
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use crate::credential::{CookieOrigins, Credential, Extractor};
 use crate::error::AuthError;
 use crate::principal::Principal;
 use crate::provider::Provider;
-use crate::rejection::{default_response, ErrorResponder, RejectionContext, DEFAULT_REALM};
+use crate::rejection::{ErrorResponder, LayerResponse, Rejecter, RejectionContext};
 
 pub(crate) type ClaimsHook = fn(&Principal, &mut Extensions) -> Result<(), AuthError>;
 
@@ -89,34 +89,8 @@ impl Shared {
     }
 }
 
-/// The response to `error` for a request: by the responder of the [`AuthLayer`] it passed, or
-/// (for a principal stored by something else) by [`default_response`] with [`DEFAULT_REALM`].
-pub(crate) fn respond_to(
-    extensions: &Extensions,
-    headers: &HeaderMap,
-    error: &AuthError,
-) -> http::Response<bytes::Bytes> {
-    match extensions.get::<Rejecter>() {
-        Some(rejecter) => rejecter.respond(error, headers),
-        None => default_response(
-            error,
-            &RejectionContext::for_request(DEFAULT_REALM, headers),
-        ),
-    }
-}
-
-/// The realm and responder of the [`AuthLayer`] a request passed, stored in its extensions so
-/// that guards behind the layer answer exactly as the layer would.
-#[derive(Clone)]
-pub(crate) struct Rejecter(Arc<Shared>);
-
-impl Rejecter {
-    /// The layer's response to `error` for a request with these headers.
-    pub(crate) fn respond(
-        &self,
-        error: &AuthError,
-        headers: &HeaderMap,
-    ) -> http::Response<bytes::Bytes> {
-        self.0.respond(error, headers)
+impl LayerResponse for Shared {
+    fn respond(&self, error: &AuthError, headers: &HeaderMap) -> http::Response<bytes::Bytes> {
+        Shared::respond(self, error, headers)
     }
 }

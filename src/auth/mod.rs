@@ -35,16 +35,14 @@
 //! # Ok(()) }
 //! ```
 
-mod body;
 mod builder;
 mod config;
 mod future;
 mod layer;
 mod service;
 
-pub use body::AuthBody;
+pub use crate::middleware::AuthBody;
 pub use builder::AuthLayerBuilder;
-pub(crate) use config::respond_to;
 pub use future::ResponseFuture;
 pub use layer::AuthLayer;
 pub use service::AuthService;

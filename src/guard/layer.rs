@@ -12,11 +12,11 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::Guard;
-use crate::auth::{respond_to, Anonymous, AuthBody};
+use crate::auth::Anonymous;
 use crate::error::AuthError;
-use crate::middleware::{inner_service_accessors, Respond};
+use crate::middleware::{inner_service_accessors, AuthBody, Respond};
 use crate::principal::Principal;
-use crate::rejection::MissingLayer;
+use crate::rejection::{respond_to, MissingLayer, Refusal};
 
 const TARGET: &str = "tollgate::guard";
 
@@ -124,16 +124,6 @@ where
             Err(refusal) => ResponseFuture::rejected(refusal.response),
         }
     }
-}
-
-/// Why a request may not proceed, and the response it gets instead.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    /// `None` when no `AuthLayer` ran: a wiring mistake, answered with 500. Read by the axum
-    /// extractors' rejection.
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) error: Option<AuthError>,
-    pub(crate) response: Response<Bytes>,
 }
 
 /// The guard's verdict on a request: its principal, or why not.

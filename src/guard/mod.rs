@@ -74,7 +74,7 @@ pub use builtin::{
     Not, Roles, Scopes,
 };
 #[cfg(feature = "axum")]
-pub(crate) use layer::{authorize, Refusal};
+pub(crate) use layer::authorize;
 pub use layer::{GuardLayer, GuardService, ResponseFuture};
 
 use crate::error::AuthError;

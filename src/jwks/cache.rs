@@ -44,6 +44,9 @@ pub(crate) struct JwksCache {
     last_on_demand_ms: AtomicU64,
     /// Unix ms at which the last completed fetch started.
     completed_fetch_started_ms: AtomicU64,
+    /// `last_on_demand_ms` as the last completed fetch found it when it ended: while the two
+    /// differ, a fetch claimed for an unknown `kid` has not completed yet.
+    completed_claim_ms: AtomicU64,
     /// `kid`s that a fetch started after they were asked for did not list, with the Unix ms
     /// until which they are refused without fetching. Only the unknown-`kid` path touches it.
     absent_kids: Mutex<HashMap<Box<str>, u64>>,
@@ -98,6 +101,7 @@ impl JwksCache {
             next_attempt_ms: AtomicU64::new(0),
             last_on_demand_ms: AtomicU64::new(0),
             completed_fetch_started_ms: AtomicU64::new(0),
+            completed_claim_ms: AtomicU64::new(0),
             absent_kids: Mutex::default(),
             fetching: AtomicBool::new(false),
             fetched: watch::Sender::new(0),
@@ -167,20 +171,25 @@ impl JwksCache {
     async fn fetch_shared(self: &Arc<Self>, start: bool) {
         let mut done = self.fetched.subscribe();
         if !self.fetching.load(Ordering::Acquire) {
-            if !start {
+            if start {
+                if !self.fetching.swap(true, Ordering::AcqRel) {
+                    let cache = Arc::clone(self);
+                    tokio::spawn(async move {
+                        let started = unix_millis(cache.clock.now()).max(1);
+                        cache.fetch().await;
+                        // Every claim made so far is answered by this fetch: claimants that
+                        // joined it check the keys it delivered.
+                        let claim = cache.last_on_demand_ms.load(Ordering::Acquire);
+                        cache
+                            .completed_fetch_started_ms
+                            .store(started, Ordering::Release);
+                        cache.completed_claim_ms.store(claim, Ordering::Release);
+                        cache.fetching.store(false, Ordering::Release);
+                        cache.fetched.send_modify(|n| *n += 1);
+                    });
+                }
+            } else if !self.claimed_fetch_pending() {
                 return;
-            }
-            if !self.fetching.swap(true, Ordering::AcqRel) {
-                let cache = Arc::clone(self);
-                tokio::spawn(async move {
-                    let started = unix_millis(cache.clock.now()).max(1);
-                    cache.fetch().await;
-                    cache
-                        .completed_fetch_started_ms
-                        .store(started, Ordering::Release);
-                    cache.fetching.store(false, Ordering::Release);
-                    cache.fetched.send_modify(|n| *n += 1);
-                });
             }
         }
         let _ = done.changed().await;
@@ -333,7 +342,7 @@ impl JwksCache {
                 .is_ok();
         if start {
             tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
-        } else if !self.fetching.load(Ordering::Acquire) {
+        } else if !self.fetching.load(Ordering::Acquire) && !self.claimed_fetch_pending() {
             tracing::debug!(target: TARGET, url = %self.url, "unknown key within the interval since the last fetch for one; not fetching");
             return;
         }
@@ -348,6 +357,15 @@ impl JwksCache {
                 tracing::debug!(target: TARGET, url = %self.url, ?wait, "gave up waiting for the JWKS fetch; it goes on in the background");
             }
         }
+    }
+
+    /// Whether a request has claimed an unknown-`kid` fetch that has not completed: between the
+    /// claim and the fetch's start another request sees the interval taken and no fetch running,
+    /// and must wait for that fetch rather than give up (a valid token signed with a key just
+    /// published would otherwise be refused).
+    fn claimed_fetch_pending(&self) -> bool {
+        self.last_on_demand_ms.load(Ordering::Acquire)
+            != self.completed_claim_ms.load(Ordering::Acquire)
     }
 
     /// Whether `kid` is remembered as absent at `now_ms` (expired entries are dropped).
@@ -484,4 +502,61 @@ fn millis(d: Duration) -> u64 {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(all(test, feature = "dev-issuer"))]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::dev::DevIssuer;
+
+    fn cache_for(url: String) -> Arc<JwksCache> {
+        let minute = Duration::from_secs(60);
+        let settings = CacheSettings {
+            schedule: Schedule {
+                min: 5 * minute,
+                max: 60 * minute,
+                backoff_initial: Duration::from_secs(2),
+                backoff_max: 5 * minute,
+            },
+            unknown_kid_interval: Duration::from_secs(3),
+            unknown_kid_cooldown: Duration::from_secs(30),
+            unknown_kid_wait: Duration::from_secs(2),
+            max_staleness: 24 * 60 * minute,
+        };
+        let fetcher = Fetcher::new(Duration::from_secs(5), 1 << 20, false).unwrap();
+        JwksCache::new(url, fetcher, settings, Arc::new(SystemClock))
+    }
+
+    /// A request that finds the unknown-`kid` interval just claimed by another request, whose
+    /// fetch has not started yet, waits for that fetch instead of giving up: otherwise, on a
+    /// busy multi-threaded server, a token signed with a key the issuer has just published was
+    /// refused while the fetch that would have found the key was about to start.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_request_between_a_claim_and_its_fetch_waits_for_that_fetch() {
+        let issuer = DevIssuer::start().await.unwrap();
+        let cache = cache_for(issuer.jwks_url());
+        // The other request's claim: the interval is taken, no fetch runs yet.
+        let now = unix_millis(SystemClock.now());
+        cache.last_on_demand_ms.store(now, Ordering::Release);
+        assert!(!cache.fetching.load(Ordering::Acquire));
+
+        let waiting = tokio::spawn({
+            let cache = Arc::clone(&cache);
+            async move { cache.refresh_on_miss(Some("dev-rsa")).await }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !waiting.is_finished(),
+            "gave up before the claimed fetch ran"
+        );
+
+        // The claimant's fetch runs; the waiting request returns with the key loaded.
+        cache.fetch_shared(true).await;
+        waiting.await.unwrap();
+        assert!(cache.keys.load().contains_kid("dev-rsa"));
+        assert!(!cache.claimed_fetch_pending());
+    }
 }

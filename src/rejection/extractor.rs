@@ -4,10 +4,8 @@ use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
 use super::missing_layer::MissingLayer;
-use super::{default_response, RejectionContext, DEFAULT_REALM};
-use crate::auth::respond_to;
+use super::{default_response, respond_to, Refusal, RejectionContext, DEFAULT_REALM};
 use crate::error::AuthError;
-use crate::guard::Refusal;
 
 /// Why a tollgate extractor could not produce its value, with the response the client gets.
 ///

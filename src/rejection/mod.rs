@@ -14,11 +14,15 @@
 #[cfg(feature = "axum")]
 mod extractor;
 mod missing_layer;
+mod refusal;
+mod rejecter;
 mod response;
 
 #[cfg(feature = "axum")]
 pub use extractor::AuthRejection;
 pub(crate) use missing_layer::MissingLayer;
+pub(crate) use refusal::Refusal;
+pub(crate) use rejecter::{respond_to, LayerResponse, Rejecter};
 pub use response::{default_response, ErrorResponder, RejectionContext};
 
 /// The tracing target of rejections that are not the client's fault.

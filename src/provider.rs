@@ -1,7 +1,5 @@
-//! Providers: the [`Provider`] trait, which turns a credential into a [`Principal`] or an
-//! [`AuthError`], and [`Providers`], several of them behind one layer.
-
-mod routing;
+//! The [`Provider`] trait: turns a credential into a [`Principal`] or an [`AuthError`]. Several
+//! providers behind one layer: [`Providers`](crate::Providers).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,8 +8,6 @@ use std::sync::Arc;
 use crate::credential::{Credential, CredentialSource};
 use crate::error::AuthError;
 use crate::principal::Principal;
-
-pub use routing::{Providers, ProvidersBuilder};
 
 /// A boxed, `Send` future, as returned by [`Provider::authenticate`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -59,7 +55,7 @@ pub trait Provider: Send + Sync + 'static {
     /// [`AuthLayerBuilder::sources`](crate::auth::AuthLayerBuilder::sources)).
     ///
     /// The default is `Authorization: Bearer` only; the API-key provider names its header and
-    /// `Authorization: ApiKey`, and [`Providers`] names every source its
+    /// `Authorization: ApiKey`, and [`Providers`](crate::Providers) names every source its
     /// providers need.
     fn default_sources(&self) -> Vec<CredentialSource> {
         vec![CredentialSource::AuthorizationBearer]

@@ -1,6 +1,5 @@
-//! What tollgate's two middlewares ([`AuthService`](crate::auth::AuthService) and
-//! [`GuardService`](crate::guard::GuardService)) share as tower services: the inner-service
-//! accessors, and the future that either runs the inner service or answers a rejection.
+//! [`Respond`]: the future of a request that either reached the inner service or was refused,
+//! shared by the auth and guard services' response futures.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,29 +9,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 
-use crate::auth::AuthBody;
-
-/// `get_ref`, `get_mut` and `into_inner` for a service whose wrapped service is its `inner`
-/// field, as tower-http's middlewares have them.
-macro_rules! inner_service_accessors {
-    () => {
-        /// The inner service.
-        pub fn get_ref(&self) -> &S {
-            &self.inner
-        }
-
-        /// The inner service, mutably.
-        pub fn get_mut(&mut self) -> &mut S {
-            &mut self.inner
-        }
-
-        /// Consumes `self`, returning the inner service.
-        pub fn into_inner(self) -> S {
-            self.inner
-        }
-    };
-}
-pub(crate) use inner_service_accessors;
+use super::AuthBody;
 
 pin_project! {
     /// The inner service's response, or a rejection answered without calling it.

@@ -1,5 +1,5 @@
-//! The response body of an [`AuthService`](super::AuthService): the inner service's body, or a
-//! rejection's.
+//! The response body of the [`AuthService`](crate::auth::AuthService) and the
+//! [`GuardService`](crate::guard::GuardService): the inner service's body, or a rejection's.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
