@@ -28,7 +28,7 @@
 //!   `AuthLayer` anonymously: 401 with the RFC 6750 challenge.
 //! - No principal and no `AuthLayer` in front: a wiring mistake. 500 with "Perhaps you forgot to
 //!   add tollgate::AuthLayer in front of the GuardLayer" and an error-level trace (target
-//!   `tollgate::guard`); the request is never let through.
+//!   `tollgate::rejection`); the request is never let through.
 //!
 //! Rejections are built by the [`ErrorResponder`](crate::rejection::ErrorResponder) of the `AuthLayer`
 //! the request passed (it leaves its realm and responder in the request's extensions), so a

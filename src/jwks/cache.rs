@@ -183,7 +183,7 @@ impl JwksCache {
                         cache
                             .completed_fetch_started_ms
                             .store(started, Ordering::Release);
-                        cache.completed_claim_ms.store(claim, Ordering::Release);
+                        cache.completed_claim_ms.fetch_max(claim, Ordering::AcqRel);
                         cache.fetching.store(false, Ordering::Release);
                         cache.fetched.send_modify(|n| *n += 1);
                     });
@@ -349,6 +349,11 @@ impl JwksCache {
         let wait = self.settings.unknown_kid_wait;
         tokio::select! {
             () = self.fetch_shared(start) => {
+                if start {
+                    // A claimant that joined a fetch already running (say, the scheduled
+                    // refresh) is answered by it, though that fetch found an older claim.
+                    self.completed_claim_ms.fetch_max(now, Ordering::AcqRel);
+                }
                 if let Some(kid) = kid {
                     self.note_if_absent(kid, now);
                 }
