@@ -83,21 +83,27 @@ impl fmt::Debug for JwksCache {
 const MAX_ABSENT_KIDS: usize = 4096;
 
 impl JwksCache {
-    /// A key-set manager for `url`, with its refresh task. It fetches nothing itself: the
-    /// caller decides how the first keys are loaded.
+    /// The key set of `url`, with its refresh task, which fetches at once in the background.
+    /// With a `seed` (a JWKS supplied at build time), the seed's keys verify from the start, as
+    /// fresh as keys fetched now, until that fetch (or a later one) replaces them.
     pub(crate) fn new(
         url: String,
         fetcher: Fetcher,
         settings: CacheSettings,
         clock: Arc<dyn Clock>,
+        seed: Option<KeySet>,
     ) -> Arc<Self> {
+        let seeded_at = match seed {
+            Some(_) => unix_millis(clock.now()).max(1),
+            None => 0,
+        };
         let cache = Arc::new(Self {
             url,
             fetcher,
             settings,
             clock,
-            keys: ArcSwap::from_pointee(KeySet::default()),
-            fresh_at_ms: AtomicU64::new(0),
+            keys: ArcSwap::from_pointee(seed.unwrap_or_default()),
+            fresh_at_ms: AtomicU64::new(seeded_at),
             next_attempt_ms: AtomicU64::new(0),
             last_on_demand_ms: AtomicU64::new(0),
             completed_fetch_started_ms: AtomicU64::new(0),
@@ -530,7 +536,7 @@ mod tests {
             max_staleness: 24 * 60 * minute,
         };
         let fetcher = Fetcher::new(Duration::from_secs(5), 1 << 20, false).unwrap();
-        JwksCache::new(url, fetcher, settings, Arc::new(SystemClock))
+        JwksCache::new(url, fetcher, settings, Arc::new(SystemClock), None)
     }
 
     /// A request that finds the unknown-`kid` interval just claimed by another request, whose

@@ -163,6 +163,13 @@ impl KeySet {
         }
     }
 
+    /// Parses a JWKS supplied as bytes (a seed), or says why it is not one.
+    pub(crate) fn from_json(json: &[u8]) -> Result<Self, String> {
+        let doc: JwksDocument = serde_json::from_slice(json)
+            .map_err(|e| format!("not a JWKS (a JSON object with a `keys` array): {e}"))?;
+        Ok(Self::parse(doc))
+    }
+
     /// Parses a JWKS document, keeping every key tollgate can use.
     pub(crate) fn parse(doc: JwksDocument) -> Self {
         let mut set = KeySet::default();

@@ -29,6 +29,11 @@
 //!   longer lists stops verifying at once, tokens in the verified-token cache included; if it
 //!   lists no usable key at all (`{"keys":[]}`, or only keys tollgate skips), requests get 503
 //!   with `Retry-After` until the issuer publishes one, fetched again on the failure backoff.
+//! - **A seed**: a JWKS supplied at build time
+//!   ([`jwks_seed`](crate::jwt::JwtProviderBuilder::jwks_seed), e.g. shipped with a Lambda
+//!   function) is the starting key set, as fresh as a fetch made at `build()`, so the first
+//!   request after a cold start never waits for the network; the refresh task fetches the live
+//!   set at once, in the background.
 //! - **Outages**: a failed fetch, non-2xx status, timeout, malformed JSON or oversized body
 //!   (default cap 1 MiB) leaves the last good keys in place, for up to the maximum staleness
 //!   (default 24 h) since they were last fetched or confirmed. Past it, or when no set was

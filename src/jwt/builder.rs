@@ -1,6 +1,9 @@
 //! [`JwtProviderBuilder`]: every setting of a [`JwtProvider`], checked in `build()`, which
 //! also loads the issuer's keys (or takes another provider's).
 
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::fetch::{check_url, Fetcher, DEFAULT_MAX_BYTES};
 use crate::jose::Algorithm;
-use crate::jwks::{CacheSettings, Jwks, JwksCache, Schedule, UnpinnedRsa};
+use crate::jwks::{CacheSettings, Jwks, JwksCache, KeySet, Schedule, UnpinnedRsa};
 
 /// Configures and builds a [`JwtProvider`]. Created by [`JwtProvider::builder`].
 #[derive(Debug, Clone)]
@@ -45,6 +48,8 @@ pub struct JwtProviderBuilder {
     restrictions: Restrictions,
     /// Another provider's key set, used instead of loading one ([`jwks`](Self::jwks)).
     shared_jwks: Option<Jwks>,
+    /// A JWKS supplied at build time, the starting key set ([`jwks_seed`](Self::jwks_seed)).
+    seed: Option<Seed>,
     /// The first key-loading setting called: it has no effect on a shared key set.
     key_setting: Option<&'static str>,
 }
@@ -85,6 +90,7 @@ impl JwtProviderBuilder {
             claim_names: ClaimNames::default(),
             restrictions: Restrictions::default(),
             shared_jwks: None,
+            seed: None,
             key_setting: None,
         }
     }
@@ -234,6 +240,46 @@ impl JwtProviderBuilder {
     pub fn require_keys_at_build(mut self, timeout: Duration) -> Self {
         self.key_setting.get_or_insert("require_keys_at_build");
         self.startup = Startup::Require(timeout.min(LONGEST_BUILD_WAIT));
+        self
+    }
+
+    /// A JWKS supplied at build time (the issuer's JWKS document, as JSON), used as the
+    /// starting key set, so the first request after a cold start verifies without waiting for
+    /// the network: say a JWKS fetched at deploy time and shipped with a Lambda function, or
+    /// embedded with `include_bytes!`. `build()` then makes no fetch of its own; the background
+    /// refresh fetches at once and replaces the seed with the issuer's live keys. Until then, and
+    /// through an issuer outage, the seed serves like any cached set (for up to
+    /// [`max_staleness`](Self::max_staleness) from `build()`), and a token with a `kid` the seed
+    /// lacks triggers the usual single fetch.
+    ///
+    /// Set [`jwks_url`](Self::jwks_url) too: without it `build()` still runs discovery, which is
+    /// a network round trip.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), tollgate::ConfigError> {
+    /// use tollgate::jwt::JwtProvider;
+    ///
+    /// let provider = JwtProvider::builder("https://issuer.example.com/")
+    ///     .audience("my-api")
+    ///     .jwks_url("https://issuer.example.com/.well-known/jwks.json")
+    ///     .jwks_seed_file("jwks.json") // or .jwks_seed(include_bytes!("../jwks.json").as_slice())
+    ///     .build() // no network: the seed's keys verify at once
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// `build()` fails if the seed is not a JWKS or holds no key tollgate can use.
+    pub fn jwks_seed(mut self, json: impl Into<Vec<u8>>) -> Self {
+        self.key_setting.get_or_insert("jwks_seed");
+        self.seed = Some(Seed::Bytes(json.into()));
+        self
+    }
+
+    /// As [`jwks_seed`](Self::jwks_seed), with the JWKS read from the file at `path` in
+    /// `build()`, which fails, naming the path, if the file cannot be read or is not a JWKS.
+    pub fn jwks_seed_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.key_setting.get_or_insert("jwks_seed_file");
+        self.seed = Some(Seed::File(path.into()));
         self
     }
 
@@ -464,6 +510,7 @@ impl JwtProviderBuilder {
                 self.max_staleness
             )));
         }
+        let seed = self.seed.as_ref().map(Seed::load).transpose()?;
         let fetcher = Fetcher::new(self.http_timeout, self.max_response_bytes, self.allow_http)?;
         let jwks_url = match &self.jwks_url {
             Some(url) => url.clone(),
@@ -484,7 +531,7 @@ impl JwtProviderBuilder {
             max_staleness: self.max_staleness,
         };
         let clock = self.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-        let cache = JwksCache::new(jwks_url, fetcher, settings, clock);
+        let cache = JwksCache::new(jwks_url, fetcher, settings, clock, seed);
         match self.startup {
             Startup::TryOnce => {
                 if !cache.wait_for_keys(Duration::ZERO).await {
@@ -523,6 +570,45 @@ enum Startup {
     Require(Duration),
     /// No attempt in `build()`; the refresh task fetches at once.
     Lazy,
+}
+
+/// A JWKS supplied at build time.
+#[derive(Clone)]
+enum Seed {
+    Bytes(Vec<u8>),
+    File(PathBuf),
+}
+
+impl fmt::Debug for Seed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+        }
+    }
+}
+
+impl Seed {
+    /// The seed's keys, or what is wrong with it.
+    fn load(&self) -> Result<KeySet, ConfigError> {
+        let (what, json) = match self {
+            Self::Bytes(bytes) => ("the JWKS seed".to_owned(), Cow::Borrowed(bytes.as_slice())),
+            Self::File(path) => {
+                let what = format!("the JWKS seed file {}", path.display());
+                let json = std::fs::read(path)
+                    .map_err(|e| ConfigError::Invalid(format!("{what} cannot be read: {e}")))?;
+                (what, Cow::Owned(json))
+            }
+        };
+        let keys = KeySet::from_json(&json)
+            .map_err(|why| ConfigError::Invalid(format!("{what} is {why}")))?;
+        if keys.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "{what} holds no key tollgate can verify with (see the `jwks` module for which keys are skipped)"
+            )));
+        }
+        Ok(keys)
+    }
 }
 
 #[cfg(test)]

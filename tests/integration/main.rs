@@ -20,6 +20,7 @@ mod providers;
 mod refresh;
 mod rejections;
 mod secrets;
+mod seed;
 mod support;
 mod vectors;
 mod verified;
