@@ -162,15 +162,13 @@ pub(crate) fn unix_millis(time: SystemTime) -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Seconds since the Unix epoch on `time` (0 if it is before the epoch).
-pub(crate) fn unix_secs(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// Seconds since the Unix epoch on the system clock (0 if it is before the epoch).
+/// Seconds since the Unix epoch on the system clock (0 if it is before the epoch), for the
+/// development issuer's `iat` and `exp`.
+#[cfg(feature = "dev-issuer")]
 pub(crate) fn unix_now() -> u64 {
-    unix_secs(SystemTime::now())
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

@@ -42,5 +42,6 @@ pub use crate::jose::{Algorithm, UnknownAlgorithm};
 pub use builder::JwtProviderBuilder;
 pub use provider::JwtProvider;
 
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use policy::ClaimPolicy;
 pub(crate) use verified::TokenKey;

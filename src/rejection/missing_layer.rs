@@ -19,6 +19,7 @@ pub(crate) enum MissingLayer {
     /// A [`GuardLayer`](crate::GuardLayer).
     Guard,
     /// An axum extractor in a handler.
+    #[cfg(feature = "axum")]
     Extractor,
 }
 
@@ -26,6 +27,7 @@ impl MissingLayer {
     fn message(self) -> &'static str {
         match self {
             Self::Guard => "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of the GuardLayer?",
+            #[cfg(feature = "axum")]
             Self::Extractor => "Missing request extension: tollgate::Principal. Perhaps you forgot to add tollgate::AuthLayer in front of this route?",
         }
     }
