@@ -101,6 +101,8 @@
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
 //!   `Option<…>` forms; [`Authorized<G>`](crate::Authorized) for a guard in the handler.
 //! - `dev-issuer`: [`dev::DevIssuer`], an embedded development issuer for examples and tests.
+//! - `lambda`: [`lambda::authorizer::Authorizer`], an API Gateway Lambda authorizer built from
+//!   any provider.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 #![cfg_attr(
@@ -131,6 +133,8 @@ pub mod guard;
 mod jose;
 pub mod jwks;
 pub mod jwt;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod manual;
 mod middleware;
 pub mod okta;

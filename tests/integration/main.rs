@@ -3,6 +3,8 @@
 //! through a real axum server over TCP.
 
 mod algorithms;
+#[cfg(feature = "lambda")]
+mod authorizer;
 mod backend;
 mod cookies;
 mod examples;
