@@ -46,6 +46,52 @@ pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::erro
     Ok(builder.build().await?)
 }
 
+/// As [`provider_from_env`], plus `TOLLGATE_JWKS_SEED`: a JWKS file used as the starting key
+/// set, so a cold start verifies without waiting for the issuer.
+pub(crate) async fn seeded_provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
+    let Some(path) = optional("TOLLGATE_JWKS_SEED") else {
+        return provider_from_env().await;
+    };
+    let seed =
+        std::fs::read(&path).map_err(|e| format!("TOLLGATE_JWKS_SEED: cannot read {path}: {e}"))?;
+    let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
+    let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
+    let mut builder = JwtProvider::builder(issuer)
+        .audiences(list(&audiences))
+        .jwks_seed(seed);
+    if let Some(url) = optional("TOLLGATE_JWKS_URL") {
+        builder = builder.jwks_url(url);
+    }
+    if let Some(raw) = optional("TOLLGATE_ALGORITHMS") {
+        let algorithms = list(&raw)
+            .map(str::parse::<Algorithm>)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("TOLLGATE_ALGORITHMS: {e}"))?;
+        builder = builder.algorithms(algorithms);
+    }
+    builder.build().await.map_err(|e| {
+        let message = e.to_string();
+        if message.contains("JWKS seed") {
+            format!("TOLLGATE_JWKS_SEED ({path}): {message}").into()
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// The variables the Lambda runtime sets, checked before `lambda_runtime` reads them (it panics
+/// without them): outside Lambda, run the function under `cargo lambda watch`.
+pub(crate) fn lambda_environment() -> Result<(), String> {
+    for name in ["AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME"] {
+        if optional(name).is_none() {
+            return Err(format!(
+                "{name} is not set: this is a Lambda function; deploy it, or run it locally under `cargo lambda watch`"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The Cognito preset from the `COGNITO_*` variables.
 pub(crate) fn cognito_from_env() -> Result<Cognito, String> {
     let region = required("COGNITO_REGION", "eu-west-1")?;

@@ -757,3 +757,61 @@ async fn load_target_writes_valid_distinct_tokens_and_serves_both_routes() {
         401
     );
 }
+
+/// The Lambda authorizer example refuses bad configuration with exit status 2 and the variable's
+/// name, before it needs the Lambda runtime; with good configuration and no runtime, it says what
+/// is missing instead of panicking inside `lambda_runtime`.
+#[cfg(feature = "lambda")]
+#[tokio::test]
+async fn lambda_authorizer_explains_its_configuration() {
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let seed =
+        std::env::temp_dir().join(format!("tollgate-example-seed-{}.json", std::process::id()));
+    let not_jwks = seed.with_extension("txt");
+    std::fs::write(&seed, jwks_of(&issuer, &["dev-rsa"])).expect("seed");
+    std::fs::write(&not_jwks, "not json").expect("bad seed");
+    let run = |vars: &[(&str, &str)]| {
+        let mut command = Command::new(example("lambda_authorizer"));
+        command
+            .env("TOLLGATE_ISSUER", issuer.issuer())
+            .env("TOLLGATE_AUDIENCE", issuer.audience())
+            .env("TOLLGATE_JWKS_URL", issuer.jwks_url())
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .env_remove("AWS_LAMBDA_FUNCTION_NAME")
+            .env_remove("AUTHORIZER_RESPONSE")
+            .env_remove("TOLLGATE_JWKS_SEED");
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        command.output().expect("run")
+    };
+    let seed_path = seed.to_string_lossy().into_owned();
+    let bad_path = not_jwks.to_string_lossy().into_owned();
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("AUTHORIZER_RESPONSE", "banana")],
+            "AUTHORIZER_RESPONSE=banana",
+        ),
+        (
+            &[("TOLLGATE_JWKS_SEED", "/nonexistent/seed.json")],
+            "TOLLGATE_JWKS_SEED: cannot read",
+        ),
+        (
+            &[("TOLLGATE_JWKS_SEED", bad_path.as_str())],
+            "TOLLGATE_JWKS_SEED (",
+        ),
+        (
+            &[("TOLLGATE_JWKS_SEED", seed_path.as_str())],
+            "AWS_LAMBDA_RUNTIME_API is not set",
+        ),
+    ];
+    for (vars, expected) in cases {
+        let output = run(vars);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{vars:?}: {err}");
+        assert!(err.contains(expected), "{vars:?}: {err}");
+        assert!(!err.contains("panicked"), "{vars:?}: {err}");
+    }
+    std::fs::remove_file(&seed).ok();
+    std::fs::remove_file(&not_jwks).ok();
+}
