@@ -3,6 +3,7 @@
 # folders of this checkout (nothing is installed system-wide):
 #   .interop/venv          moto (AWS Cognito user-pool emulator) with its server, and boto3
 #   .interop/node_modules  oidc-provider (a certified OpenID Connect provider)
+#   .interop/cargo-lambda  cargo-lambda's Lambda emulator (`cargo lambda watch`), from PyPI
 # Needs python3 (with venv) and npm, and network access to PyPI and npm. Safe to re-run: a
 # finished install is kept (delete .interop/ to start over).
 set -euo pipefail
@@ -20,4 +21,12 @@ if [ ! -f .interop/node_modules/oidc-provider/package.json ]; then
     echo "interop-setup: installing oidc-provider into .interop/node_modules"
     (cd .interop && npm install --silent --no-audit --no-fund --prefix . 'oidc-provider@^9')
 fi
-echo "interop-setup: ready (.interop/venv, .interop/node_modules)"
+# Only the emulator is needed (`watch`), not the cross-linker `cargo lambda build` uses, so
+# its one dependency (ziglang) is left out.
+if [ ! -x .interop/cargo-lambda/bin/cargo-lambda ]; then
+    echo "interop-setup: installing cargo-lambda into .interop/cargo-lambda"
+    python3 -m venv .interop/cargo-lambda
+    .interop/cargo-lambda/bin/pip install --quiet --disable-pip-version-check --no-deps \
+        'cargo-lambda==1.9.2'
+fi
+echo "interop-setup: ready (.interop/venv, .interop/node_modules, .interop/cargo-lambda)"

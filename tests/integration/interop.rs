@@ -28,12 +28,12 @@ use crate::support::*;
 
 const REQUIRE: &str = "TOLLGATE_INTEROP";
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `true` when every need is met; otherwise explains the skip (or fails, when required).
-fn installed(test: &str, needs: &[(bool, String)]) -> bool {
+pub(crate) fn installed(test: &str, needs: &[(bool, String)]) -> bool {
     let missing: Vec<&str> = needs
         .iter()
         .filter(|(met, _)| !met)
@@ -69,13 +69,13 @@ fn runs(program: &Path, args: &[&str]) -> bool {
 }
 
 /// A process started by a test, killed by PID when dropped.
-struct Spawned {
-    child: Child,
-    what: &'static str,
+pub(crate) struct Spawned {
+    pub(crate) child: Child,
+    pub(crate) what: &'static str,
 }
 
 impl Spawned {
-    fn check_alive(&mut self) {
+    pub(crate) fn check_alive(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
             panic!("{} exited early: {status}", self.what);
         }
@@ -89,7 +89,7 @@ impl Drop for Spawned {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")

@@ -14,6 +14,8 @@ mod grpc;
 mod guards;
 mod interop;
 mod jwks;
+#[cfg(feature = "lambda")]
+mod lambda_emulator;
 mod layer;
 mod msrv;
 mod plain_hyper;

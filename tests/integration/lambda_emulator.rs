@@ -1,0 +1,231 @@
+//! The `lambda_authorizer` example as a real Lambda function: the prebuilt example binary runs
+//! against cargo-lambda's emulator of the Lambda Runtime API (`cargo lambda watch
+//! --only-lambda-apis`, installed into `.interop/` by `scripts/interop-setup.sh`), and each
+//! event goes through the emulator's Invoke API, as API Gateway's call would. Tokens come from
+//! the development issuer, whose JWKS is also the function's seed.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tollgate::dev::DevIssuer;
+
+use crate::interop::{free_port, installed, root, Spawned};
+use crate::support::*;
+
+const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/orders";
+
+fn cargo_lambda() -> PathBuf {
+    root().join(".interop/cargo-lambda/bin/cargo-lambda")
+}
+
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    dir.join("examples").join(name)
+}
+
+/// The emulator and the function running against it; both are killed when dropped.
+struct Function {
+    invoke: String,
+    _emulator: Spawned,
+    _function: Spawned,
+    _anchor: TempDir,
+}
+
+/// A temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Function {
+    /// Starts the emulator on a free port, then the example binary with the environment the
+    /// Lambda service sets plus `vars`, and waits until the emulator accepts connections.
+    async fn start(example_name: &str, vars: &[(&str, String)]) -> Self {
+        // `cargo lambda watch` runs inside a Cargo package with a binary target, even when it
+        // builds nothing (`--only-lambda-apis`).
+        let anchor = std::env::temp_dir().join(format!(
+            "tollgate-lambda-anchor-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(anchor.join("src")).expect("anchor dir");
+        std::fs::write(
+            anchor.join("Cargo.toml"),
+            "[package]\nname = \"anchor\"\nversion = \"0.0.0\"\nedition = \"2021\"\n",
+        )
+        .expect("anchor manifest");
+        std::fs::write(anchor.join("src/main.rs"), "fn main() {}\n").expect("anchor main");
+        let anchor = TempDir(anchor);
+
+        let port = free_port();
+        let emulator = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args(["--invoke-port", &port.to_string()])
+            .current_dir(&anchor.0)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn cargo lambda watch");
+        let mut emulator = Spawned {
+            child: emulator,
+            what: "cargo lambda watch",
+        };
+        let base = format!("http://127.0.0.1:{port}");
+        let mut up = false;
+        for _ in 0..300 {
+            emulator.check_alive();
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(up, "the emulator did not listen on {base}");
+
+        let mut command = Command::new(example(example_name));
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://127.0.0.1:{port}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "tollgate-test")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "tollgate-test")
+            .env("AWS_REGION", "eu-west-1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let function = Spawned {
+            child: command.spawn().expect("spawn the function"),
+            what: "the Lambda function",
+        };
+        Self {
+            invoke: format!("{base}/2015-03-31/functions/_/invocations"),
+            _emulator: emulator,
+            _function: function,
+            _anchor: anchor,
+        }
+    }
+
+    /// Invokes the function with `event`: its answer, or its error's `errorMessage`.
+    async fn invoke(&self, event: &Value) -> Result<Value, String> {
+        let response = client()
+            .post(&self.invoke)
+            .json(event)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("invoke");
+        let ok = response.status().is_success();
+        let body: Value = response.json().await.expect("JSON answer");
+        if ok {
+            Ok(body)
+        } else {
+            Err(body["errorMessage"].as_str().unwrap_or_default().to_owned())
+        }
+    }
+}
+
+fn token_event(token: &str) -> Value {
+    json!({ "type": "TOKEN", "authorizationToken": format!("Bearer {token}"), "methodArn": METHOD_ARN })
+}
+
+#[tokio::test]
+async fn the_authorizer_example_answers_api_gateway_events_under_the_lambda_emulator() {
+    if !installed(
+        "the_authorizer_example_answers_api_gateway_events_under_the_lambda_emulator",
+        &[(
+            cargo_lambda().exists(),
+            format!("cargo-lambda ({})", cargo_lambda().display()),
+        )],
+    ) {
+        return;
+    }
+    let issuer = DevIssuer::start().await.expect("issuer");
+    // The issuer answers slowly: the seed lets the function answer before any fetch completes.
+    issuer.dangerous().set_jwks_delay(Duration::from_secs(20));
+    let seed =
+        std::env::temp_dir().join(format!("tollgate-lambda-seed-{}.json", std::process::id()));
+    std::fs::write(&seed, jwks_of(&issuer, &["dev-rsa"])).expect("seed");
+    let started = Instant::now();
+    let function = Function::start(
+        "lambda_authorizer",
+        &[
+            ("TOLLGATE_ISSUER", issuer.issuer().to_owned()),
+            ("TOLLGATE_AUDIENCE", issuer.audience().to_owned()),
+            ("TOLLGATE_JWKS_URL", issuer.jwks_url()),
+            ("TOLLGATE_JWKS_SEED", seed.to_string_lossy().into_owned()),
+            ("AUTHORIZER_SCOPE", "admin".to_owned()),
+        ],
+    )
+    .await;
+
+    let admin = issuer.token().subject("alice").scope("admin").sign();
+    let answer = function
+        .invoke(&token_event(&admin))
+        .await
+        .expect("allowed");
+    let first_answer = started.elapsed();
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+        "{answer}"
+    );
+    assert_eq!(answer["principalId"], "alice");
+    assert_eq!(answer["context"]["scopes"], "admin");
+    assert!(
+        first_answer < Duration::from_secs(15),
+        "the first answer waited for the slow JWKS ({first_answer:?})"
+    );
+
+    let plain = issuer.token().subject("bob").sign();
+    let answer = function
+        .invoke(&token_event(&plain))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Effect"], "Deny",
+        "{answer}"
+    );
+
+    for event in [
+        token_event("not.a.token"),
+        json!({"type": "TOKEN"}),
+        json!("garbage"),
+    ] {
+        assert_eq!(
+            function.invoke(&event).await,
+            Err("Unauthorized".to_owned()),
+            "{event}"
+        );
+    }
+
+    let v2 = json!({
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/$default/GET/orders",
+        "headers": { "authorization": format!("Bearer {admin}") },
+    });
+    let answer = function.invoke(&v2).await.expect("allowed");
+    assert_eq!(answer["isAuthorized"], true, "{answer}");
+    std::fs::remove_file(&seed).ok();
+}
