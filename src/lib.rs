@@ -101,6 +101,8 @@
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
 //!   `Option<…>` forms; [`Authorized<G>`](crate::Authorized) for a guard in the handler.
 //! - `dev-issuer`: [`dev::DevIssuer`], an embedded development issuer for examples and tests.
+//! - `lambda`: on AWS Lambda, [`lambda::GatewayIdentity`] admits the identity API Gateway or a
+//!   Function URL already verified (an explicit trust choice, see [`lambda`]).
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 #![cfg_attr(
@@ -131,6 +133,8 @@ pub mod guard;
 mod jose;
 pub mod jwks;
 pub mod jwt;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod manual;
 mod middleware;
 pub mod okta;
@@ -169,6 +173,8 @@ mod send_sync {
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();
+        #[cfg(feature = "lambda")]
+        assert_send_sync::<crate::lambda::GatewayIdentity>();
     }
 }
 

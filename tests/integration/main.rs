@@ -12,6 +12,8 @@ mod grpc;
 mod guards;
 mod interop;
 mod jwks;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod layer;
 mod msrv;
 mod plain_hyper;
