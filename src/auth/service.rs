@@ -65,7 +65,7 @@ where
         let (mut parts, body) = request.into_parts();
         #[cfg(feature = "lambda")]
         if let Some(gateway) = &shared.gateway {
-            if let Some(principal) = gateway.principal_in(&parts.extensions) {
+            if let Some(principal) = gateway.principal(&parts.extensions) {
                 return match shared.admit(&mut parts.extensions, principal) {
                     Ok(()) => {
                         ResponseFuture::calling(self.inner.call(Request::from_parts(parts, body)))

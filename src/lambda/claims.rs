@@ -18,7 +18,10 @@ pub(super) fn principal(
     scopes: Option<&[String]>,
     claims: Map<String, Value>,
 ) -> Principal {
-    let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+    let text = |name: &str| {
+        let value = claims.get(name).and_then(Value::as_str);
+        value.filter(|v| !v.is_empty()).map(str::to_owned)
+    };
     let scopes = match scopes {
         Some(scopes) if !scopes.is_empty() => scopes.to_vec(),
         _ => strings_from(&claims, &["scope".into(), "scp".into()]),

@@ -1,5 +1,7 @@
 //! [`GatewayIdentity`]: which identity in a Lambda request context becomes the principal.
 
+use std::fmt;
+
 use http::Extensions;
 use lambda_http::request::RequestContext;
 
@@ -11,9 +13,15 @@ use crate::principal::Principal;
 /// from a header. Give it to [`AuthLayerBuilder::trust_gateway`](crate::auth::AuthLayerBuilder::trust_gateway).
 ///
 /// See the [module documentation](super) for the trust boundary and what each kind becomes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct GatewayIdentity {
     _private: (),
+}
+
+impl fmt::Debug for GatewayIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewayIdentity").finish_non_exhaustive()
+    }
 }
 
 impl GatewayIdentity {
@@ -33,21 +41,18 @@ impl GatewayIdentity {
         Self::default()
     }
 
-    /// The principal of the identity the gateway verified, or `None` when the context carries
-    /// none (no authorizer, an ALB, a Function URL without IAM authorization, or fields this
-    /// version does not recognise).
-    pub fn principal(&self, context: &RequestContext) -> Option<Principal> {
-        match context {
+    /// The principal of the identity the gateway verified, read from the request context
+    /// `lambda_http` stored in a request's `extensions` (what the layer does; also usable on
+    /// its own, e.g. with `request.extensions()` or `parts.extensions`).
+    ///
+    /// `None` when there is no request context (not on Lambda) or it carries no identity: no
+    /// authorizer, an ALB target group, a Function URL without IAM authorization, or fields
+    /// that do not make an identity (see the [module documentation](super)).
+    pub fn principal(&self, extensions: &Extensions) -> Option<Principal> {
+        match extensions.get::<RequestContext>()? {
             RequestContext::ApiGatewayV1(context) => rest::identity(context),
             RequestContext::ApiGatewayV2(context) => http_api::identity(context),
             _ => None,
         }
-    }
-
-    /// The principal of the request context `lambda_http` stored in `extensions`, if any.
-    pub(crate) fn principal_in(&self, extensions: &Extensions) -> Option<Principal> {
-        extensions
-            .get::<RequestContext>()
-            .and_then(|context| self.principal(context))
     }
 }

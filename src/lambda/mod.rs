@@ -40,7 +40,8 @@
 //! guards and typed claims read the same whether the gateway or tollgate verified the token.
 //! An IAM principal's claims are the identity's fields (`userArn`, `accountId`, `accessKey`,
 //! `caller`, the Cognito identity-pool fields); an API key's principal holds the key's id only,
-//! never the key. ALB requests carry no identity in their context.
+//! never the key. ALB requests carry no identity in their context: the `x-amzn-oidc-*` headers
+//! an ALB with OIDC authentication adds are headers like any other and are not read.
 //!
 //! # Example
 //!

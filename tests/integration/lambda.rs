@@ -1,5 +1,5 @@
 //! `trust_gateway` with real Lambda events: the events in `tests/lambda/events/` (REST v1, HTTP
-//! API v2 and Function URL, each identity kind and none) parsed by `lambda_http`'s own
+//! API v2 and Function URL, each identity kind and none; an ALB target group) parsed by `lambda_http`'s own
 //! `request::from_str` and sent through an axum router with the layer, for the principal each
 //! identity becomes, guards, the "either" mode, forged headers, and malformed contexts.
 
@@ -268,6 +268,7 @@ async fn no_identity_and_no_token_is_401() {
         ("rest_none", "/prod/me"),
         ("http_api_none", "/me"),
         ("function_url_none", "/me"),
+        ("alb", "/me"),
     ] {
         let request = lambda_http::request::from_str(&event(name).to_string()).unwrap();
         assert_eq!(request.uri().path(), path);
@@ -298,7 +299,9 @@ async fn headers_never_impersonate_a_gateway_identity() {
         ("x-apigateway-context", authorizer.as_str()),
         ("x-authorizer-principal-id", "admin"),
     ];
-    for name in ["rest_none", "http_api_none", "function_url_none"] {
+    // An ALB with OIDC authentication forwards `x-amzn-oidc-*` headers; they are not read
+    // either (a client reaching the function another way could send them).
+    for name in ["rest_none", "http_api_none", "function_url_none", "alb"] {
         let event = forged
             .iter()
             .fold(event(name), |event, (h, v)| with_header(event, h, v));
@@ -320,7 +323,7 @@ async fn either_mode_verifies_the_bearer_token_when_the_context_has_no_identity(
     let issuer = issuer().await;
     let app = app(trusting(&issuer).await);
     let token = issuer.token().subject("bob").scope("admin").sign();
-    for name in ["rest_none", "http_api_none", "function_url_none"] {
+    for name in ["rest_none", "http_api_none", "function_url_none", "alb"] {
         let event = with_header(event(name), "authorization", &format!("Bearer {token}"));
         let (status, me) = call(app.clone(), &event).await;
         assert_eq!(status, 200, "{name}: {me}");
