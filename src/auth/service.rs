@@ -63,6 +63,8 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let shared = &self.shared;
         let (mut parts, body) = request.into_parts();
+        // With `trust_gateway`, an identity API Gateway verified is admitted as it is; without
+        // one the request goes on to its credential (the "either" mode).
         #[cfg(feature = "lambda")]
         if let Some(gateway) = &shared.gateway {
             if let Some(principal) = gateway.principal(&parts.extensions) {
