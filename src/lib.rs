@@ -101,8 +101,10 @@
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
 //!   `Option<…>` forms; [`Authorized<G>`](crate::Authorized) for a guard in the handler.
 //! - `dev-issuer`: [`dev::DevIssuer`], an embedded development issuer for examples and tests.
-//! - `lambda`: [`lambda::authorizer::Authorizer`], an API Gateway Lambda authorizer built from
-//!   any provider.
+//! - `lambda`: on AWS Lambda, [`lambda::GatewayIdentity`] admits the identity API Gateway or a
+//!   Function URL already verified (an explicit trust choice, see [`lambda`]), and
+//!   [`lambda::authorizer::Authorizer`] is an API Gateway Lambda authorizer built from any
+//!   provider.
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 #![cfg_attr(
@@ -173,6 +175,8 @@ mod send_sync {
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();
+        #[cfg(feature = "lambda")]
+        assert_send_sync::<crate::lambda::GatewayIdentity>();
     }
 }
 

@@ -26,17 +26,22 @@ pub struct AuthLayerBuilder {
     responder: Arc<dyn ErrorResponder>,
     custom_responder: bool,
     claims: Option<ClaimsHook>,
+    #[cfg(feature = "lambda")]
+    gateway: Option<crate::lambda::GatewayIdentity>,
 }
 
 impl fmt::Debug for AuthLayerBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthLayerBuilder")
+        let mut debug = f.debug_struct("AuthLayerBuilder");
+        debug
             .field("provider", &self.provider.name())
             .field("extractor", &self.extractor)
             .field("cookie_origins", &self.cookie_origins)
             .field("optional", &self.optional)
-            .field("realm", &self.realm)
-            .finish_non_exhaustive()
+            .field("realm", &self.realm);
+        #[cfg(feature = "lambda")]
+        debug.field("trust_gateway", &self.gateway.is_some());
+        debug.finish_non_exhaustive()
     }
 }
 
@@ -54,6 +59,8 @@ impl AuthLayerBuilder {
             responder: Arc::new(default_response),
             custom_responder: false,
             claims: None,
+            #[cfg(feature = "lambda")]
+            gateway: None,
         }
     }
 
@@ -67,6 +74,8 @@ impl AuthLayerBuilder {
             realm: self.realm.into_boxed_str(),
             responder: self.responder,
             claims: self.claims,
+            #[cfg(feature = "lambda")]
+            gateway: self.gateway,
         }
     }
 
@@ -134,6 +143,20 @@ impl AuthLayerBuilder {
         T: DeserializeOwned + Clone + Send + Sync + 'static,
     {
         self.claims = Some(insert_claims::<T>);
+        self
+    }
+
+    /// Admits a request with the identity API Gateway (or a Function URL) verified, when the
+    /// Lambda request context carries one; other requests are authenticated by the provider as
+    /// usual (feature `lambda`).
+    ///
+    /// Danger: anyone allowed to invoke the function directly (`lambda:InvokeFunction`) can
+    /// write any request context and so act as any user; use it only when nothing but the
+    /// gateway can invoke the function. The identity is never read from a header. See
+    /// [`lambda`](crate::lambda) for the whole trust boundary and what each identity becomes.
+    #[cfg(feature = "lambda")]
+    pub fn trust_gateway(mut self, gateway: crate::lambda::GatewayIdentity) -> Self {
+        self.gateway = Some(gateway);
         self
     }
 

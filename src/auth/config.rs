@@ -27,6 +27,9 @@ pub(crate) struct Shared {
     /// one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which is then the
     /// same answer, and the request path saves an extension and a shared reference count.
     pub(crate) mark_rejecter: bool,
+    /// Set by [`trust_gateway`](super::AuthLayerBuilder::trust_gateway).
+    #[cfg(feature = "lambda")]
+    pub(crate) gateway: Option<crate::lambda::GatewayIdentity>,
 }
 
 impl Shared {

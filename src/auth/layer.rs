@@ -32,12 +32,15 @@ impl AuthLayer {
 
 impl fmt::Debug for AuthLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthLayer")
+        let mut debug = f.debug_struct("AuthLayer");
+        debug
             .field("provider", &self.shared.provider.name())
             .field("sources", &self.shared.extractor.sources)
             .field("optional", &self.shared.optional)
-            .field("realm", &self.shared.realm)
-            .finish_non_exhaustive()
+            .field("realm", &self.shared.realm);
+        #[cfg(feature = "lambda")]
+        debug.field("trust_gateway", &self.shared.gateway.is_some());
+        debug.finish_non_exhaustive()
     }
 }
 

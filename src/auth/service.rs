@@ -63,6 +63,19 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let shared = &self.shared;
         let (mut parts, body) = request.into_parts();
+        // With `trust_gateway`, an identity API Gateway verified is admitted as it is; without
+        // one the request goes on to its credential (the "either" mode).
+        #[cfg(feature = "lambda")]
+        if let Some(gateway) = &shared.gateway {
+            if let Some(principal) = gateway.principal(&parts.extensions) {
+                return match shared.admit(&mut parts.extensions, principal) {
+                    Ok(()) => {
+                        ResponseFuture::calling(self.inner.call(Request::from_parts(parts, body)))
+                    }
+                    Err(error) => ResponseFuture::rejected(shared.reject(&error, &parts.headers)),
+                };
+            }
+        }
         let credential = match shared.read_credential(&parts) {
             Ok(Some(credential)) => credential,
             Ok(None) if shared.optional => {

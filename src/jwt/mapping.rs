@@ -57,7 +57,7 @@ impl ClaimNames {
 /// Every string in the named claims, in order: a claim may be a space-delimited string (as
 /// `scope` is in RFC 8693 / RFC 9068) or an array of strings (as `scp`, `groups`, `roles` and
 /// `permissions` usually are); other values and non-string array items are ignored.
-fn strings_from(claims: &Map<String, Value>, names: &[Box<str>]) -> Vec<String> {
+pub(crate) fn strings_from(claims: &Map<String, Value>, names: &[Box<str>]) -> Vec<String> {
     let mut out = Vec::new();
     for name in names {
         match claims.get(&**name) {

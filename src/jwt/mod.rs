@@ -32,7 +32,7 @@
 
 mod builder;
 mod discovery;
-mod mapping;
+pub(crate) mod mapping;
 mod policy;
 mod provider;
 mod restrictions;

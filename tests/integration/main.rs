@@ -15,6 +15,8 @@ mod guards;
 mod interop;
 mod jwks;
 #[cfg(feature = "lambda")]
+mod lambda;
+#[cfg(feature = "lambda")]
 mod lambda_emulator;
 mod layer;
 mod msrv;
