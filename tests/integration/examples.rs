@@ -758,12 +758,12 @@ async fn load_target_writes_valid_distinct_tokens_and_serves_both_routes() {
     );
 }
 
-/// The Lambda authorizer example refuses bad configuration with exit status 2 and the variable's
+/// The Lambda examples refuse bad configuration with exit status 2 and the variable's
 /// name, before it needs the Lambda runtime; with good configuration and no runtime, it says what
 /// is missing instead of panicking inside `lambda_runtime`.
 #[cfg(feature = "lambda")]
 #[tokio::test]
-async fn lambda_authorizer_explains_its_configuration() {
+async fn lambda_examples_explain_their_configuration() {
     let issuer = DevIssuer::start().await.expect("issuer");
     let seed =
         std::env::temp_dir().join(format!("tollgate-example-seed-{}.json", std::process::id()));
@@ -812,6 +812,29 @@ async fn lambda_authorizer_explains_its_configuration() {
         assert!(err.contains(expected), "{vars:?}: {err}");
         assert!(!err.contains("panicked"), "{vars:?}: {err}");
     }
+    // The API example checks its own variable, and shares the others.
+    let mut command = Command::new(example("lambda_api"));
+    let output = command
+        .env("TOLLGATE_ISSUER", issuer.issuer())
+        .env("TOLLGATE_AUDIENCE", issuer.audience())
+        .env("TOLLGATE_TRUST_GATEWAY", "yes")
+        .env_remove("AWS_LAMBDA_RUNTIME_API")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("TOLLGATE_TRUST_GATEWAY=yes"), "{err}");
+    let output = Command::new(example("lambda_api"))
+        .env("TOLLGATE_ISSUER", issuer.issuer())
+        .env("TOLLGATE_AUDIENCE", issuer.audience())
+        .env("TOLLGATE_JWKS_URL", issuer.jwks_url())
+        .env("TOLLGATE_JWKS_SEED", &bad_path)
+        .env_remove("TOLLGATE_TRUST_GATEWAY")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("TOLLGATE_JWKS_SEED ("), "{err}");
     std::fs::remove_file(&seed).ok();
     std::fs::remove_file(&not_jwks).ok();
 }

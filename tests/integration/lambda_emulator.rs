@@ -232,3 +232,125 @@ async fn the_authorizer_example_answers_api_gateway_events_under_the_lambda_emul
     assert_eq!(answer["isAuthorized"], true, "{answer}");
     std::fs::remove_file(&seed).ok();
 }
+
+fn lambda_event(name: &str) -> Value {
+    let path = root()
+        .join("tests/lambda/events")
+        .join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("event file")).expect("event JSON")
+}
+
+/// An HTTP API (payload 2.0) or Function URL request for `path`, with `token` if any.
+fn http_api(path: &str, token: Option<&str>) -> Value {
+    let mut event = lambda_event("http_api_none");
+    event["rawPath"] = path.into();
+    event["routeKey"] = format!("GET {path}").into();
+    event["requestContext"]["http"]["path"] = path.into();
+    if let Some(token) = token {
+        event["headers"]["authorization"] = format!("Bearer {token}").into();
+    }
+    event
+}
+
+/// `(status, body as JSON)` of a `lambda_http` answer.
+fn http_answer(answer: &Value) -> (u64, Value) {
+    let status = answer["statusCode"].as_u64().unwrap_or_default();
+    let body = answer["body"]
+        .as_str()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_api_example_runs_the_same_router_under_the_lambda_emulator() {
+    if !installed(
+        "the_api_example_runs_the_same_router_under_the_lambda_emulator",
+        &[(
+            cargo_lambda().exists(),
+            format!("cargo-lambda ({})", cargo_lambda().display()),
+        )],
+    ) {
+        return;
+    }
+    let issuer = DevIssuer::start().await.expect("issuer");
+    let seed = std::env::temp_dir().join(format!(
+        "tollgate-lambda-api-seed-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&seed, jwks_of(&issuer, &["dev-rsa"])).expect("seed");
+    // The issuer's JWKS is down the whole time: every token verifies from the seed.
+    issuer.dangerous().serve_jwks_body(503, "down");
+    let vars = |trust: bool| {
+        let mut vars = vec![
+            ("TOLLGATE_ISSUER", issuer.issuer().to_owned()),
+            ("TOLLGATE_AUDIENCE", issuer.audience().to_owned()),
+            ("TOLLGATE_JWKS_URL", issuer.jwks_url()),
+            ("TOLLGATE_JWKS_SEED", seed.to_string_lossy().into_owned()),
+        ];
+        if trust {
+            vars.push(("TOLLGATE_TRUST_GATEWAY", "1".to_owned()));
+        }
+        vars
+    };
+
+    let function = Function::start("lambda_api", &vars(false)).await;
+    let user = issuer.token().subject("alice").sign();
+    let admin = issuer.token().subject("carol").scope("admin").sign();
+    let call = |event: Value| {
+        let function = &function;
+        async move { http_answer(&function.invoke(&event).await.expect("an HTTP answer")) }
+    };
+    assert_eq!(call(http_api("/public", None)).await.0, 200);
+    assert_eq!(call(http_api("/me", None)).await.0, 401);
+    assert_eq!(call(http_api("/me", Some("not.a.token"))).await.0, 401);
+    let (status, body) = call(http_api("/me", Some(&user))).await;
+    assert_eq!(
+        (status, body["subject"].as_str()),
+        (200, Some("alice")),
+        "{body}"
+    );
+    assert_eq!(call(http_api("/admin", Some(&user))).await.0, 403);
+    assert_eq!(call(http_api("/admin", Some(&admin))).await.0, 200);
+    assert_eq!(call(http_api("/nowhere", Some(&user))).await.0, 404);
+
+    // A REST API event with stage `prod` is routed by its path without the stage.
+    let mut rest = lambda_event("rest_none");
+    rest["headers"]["Authorization"] = format!("Bearer {user}").into();
+    rest["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {user}")]);
+    let (status, body) = call(rest).await;
+    assert_eq!(
+        (status, body["subject"].as_str()),
+        (200, Some("alice")),
+        "{body}"
+    );
+
+    // Without TOLLGATE_TRUST_GATEWAY an authorizer's identity is not trusted.
+    assert_eq!(call(lambda_event("http_api_jwt")).await.0, 401);
+    drop(function);
+
+    let trusting = Function::start("lambda_api", &vars(true)).await;
+    let answer = trusting
+        .invoke(&lambda_event("http_api_jwt"))
+        .await
+        .expect("answer");
+    let (status, body) = http_answer(&answer);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(body["provider"], "gateway-jwt", "{body}");
+    let mut to_admin = lambda_event("http_api_jwt");
+    to_admin["rawPath"] = "/admin".into();
+    to_admin["requestContext"]["http"]["path"] = "/admin".into();
+    let answer = trusting.invoke(&to_admin).await.expect("answer");
+    assert_eq!(
+        http_answer(&answer).0,
+        200,
+        "group admin from \"[admin ops]\": {answer}"
+    );
+    // Still verifies tokens when the context carries no identity.
+    let answer = trusting
+        .invoke(&http_api("/me", Some(&user)))
+        .await
+        .expect("answer");
+    assert_eq!(http_answer(&answer).0, 200);
+    std::fs::remove_file(&seed).ok();
+}
