@@ -230,6 +230,47 @@ async fn the_authorizer_example_answers_api_gateway_events_under_the_lambda_emul
     });
     let answer = function.invoke(&v2).await.expect("allowed");
     assert_eq!(answer["isAuthorized"], true, "{answer}");
+    let rest_request = json!({
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "headers": { "Authorization": format!("Bearer {plain}") },
+        "requestContext": { "stage": "prod" },
+    });
+    let answer = function.invoke(&rest_request).await.expect("an answer");
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Effect"], "Deny",
+        "{answer}"
+    );
+    let http_v1 = json!({
+        "version": "1.0",
+        "type": "REQUEST",
+        "methodArn": METHOD_ARN,
+        "headers": { "authorization": format!("Bearer {admin}") },
+    });
+    let answer = function.invoke(&http_v1).await.expect("allowed");
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+        "{answer}"
+    );
+    drop(function);
+
+    // HTTP API authorizers without simple responses: IAM policies.
+    let policies = Function::start(
+        "lambda_authorizer",
+        &[
+            ("TOLLGATE_ISSUER", issuer.issuer().to_owned()),
+            ("TOLLGATE_AUDIENCE", issuer.audience().to_owned()),
+            ("TOLLGATE_JWKS_URL", issuer.jwks_url()),
+            ("TOLLGATE_JWKS_SEED", seed.to_string_lossy().into_owned()),
+            ("AUTHORIZER_RESPONSE", "policy".to_owned()),
+        ],
+    )
+    .await;
+    let answer = policies.invoke(&v2).await.expect("allowed");
+    assert_eq!(
+        answer["policyDocument"]["Statement"][0]["Effect"], "Allow",
+        "{answer}"
+    );
     std::fs::remove_file(&seed).ok();
 }
 
