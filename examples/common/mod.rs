@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 
 use tollgate::cognito::{Cognito, TokenUse};
-use tollgate::jwt::{Algorithm, JwtProvider};
+use tollgate::jwt::{Algorithm, JwtProvider, JwtProviderBuilder};
 
 /// A required environment variable, or a message naming it with an example value.
 pub(crate) fn required(name: &str, example: &str) -> Result<String, String> {
@@ -30,6 +30,30 @@ pub(crate) fn list(raw: &str) -> impl Iterator<Item = &str> {
 /// A `JwtProvider` from `TOLLGATE_ISSUER`, `TOLLGATE_AUDIENCE`, `TOLLGATE_JWKS_URL` and
 /// `TOLLGATE_ALGORITHMS`.
 pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
+    Ok(builder_from_env()?.build().await?)
+}
+
+/// As [`provider_from_env`], plus `TOLLGATE_JWKS_SEED`: a JWKS file used as the starting key
+/// set, so a cold start verifies without waiting for the issuer.
+pub(crate) async fn seeded_provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
+    let builder = builder_from_env()?;
+    let Some(path) = optional("TOLLGATE_JWKS_SEED") else {
+        return Ok(builder.build().await?);
+    };
+    let seed =
+        std::fs::read(&path).map_err(|e| format!("TOLLGATE_JWKS_SEED: cannot read {path}: {e}"))?;
+    builder.jwks_seed(seed).build().await.map_err(|e| {
+        let message = e.to_string();
+        if message.contains("JWKS seed") {
+            format!("TOLLGATE_JWKS_SEED ({path}): {message}").into()
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// The `JwtProvider` settings the `TOLLGATE_*` variables name.
+fn builder_from_env() -> Result<JwtProviderBuilder, String> {
     let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
     let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
     let mut builder = JwtProvider::builder(issuer).audiences(list(&audiences));
@@ -43,40 +67,7 @@ pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::erro
             .map_err(|e| format!("TOLLGATE_ALGORITHMS: {e}"))?;
         builder = builder.algorithms(algorithms);
     }
-    Ok(builder.build().await?)
-}
-
-/// As [`provider_from_env`], plus `TOLLGATE_JWKS_SEED`: a JWKS file used as the starting key
-/// set, so a cold start verifies without waiting for the issuer.
-pub(crate) async fn seeded_provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
-    let Some(path) = optional("TOLLGATE_JWKS_SEED") else {
-        return provider_from_env().await;
-    };
-    let seed =
-        std::fs::read(&path).map_err(|e| format!("TOLLGATE_JWKS_SEED: cannot read {path}: {e}"))?;
-    let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
-    let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
-    let mut builder = JwtProvider::builder(issuer)
-        .audiences(list(&audiences))
-        .jwks_seed(seed);
-    if let Some(url) = optional("TOLLGATE_JWKS_URL") {
-        builder = builder.jwks_url(url);
-    }
-    if let Some(raw) = optional("TOLLGATE_ALGORITHMS") {
-        let algorithms = list(&raw)
-            .map(str::parse::<Algorithm>)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("TOLLGATE_ALGORITHMS: {e}"))?;
-        builder = builder.algorithms(algorithms);
-    }
-    builder.build().await.map_err(|e| {
-        let message = e.to_string();
-        if message.contains("JWKS seed") {
-            format!("TOLLGATE_JWKS_SEED ({path}): {message}").into()
-        } else {
-            e.into()
-        }
-    })
+    Ok(builder)
 }
 
 /// The variables the Lambda runtime sets, checked before `lambda_runtime` reads them (it panics

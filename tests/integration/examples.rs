@@ -10,7 +10,7 @@ use tollgate::dev::DevIssuer;
 use crate::support::*;
 
 /// `target/<profile>/examples/NAME`, built by `cargo test` alongside this test binary.
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe
         .parent()

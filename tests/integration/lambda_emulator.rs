@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tollgate::dev::DevIssuer;
 
+use crate::examples::example;
 use crate::interop::{free_port, installed, root, Spawned};
 use crate::support::*;
 
@@ -18,15 +19,6 @@ const METHOD_ARN: &str = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/
 
 fn cargo_lambda() -> PathBuf {
     root().join(".interop/cargo-lambda/bin/cargo-lambda")
-}
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    dir.join("examples").join(name)
 }
 
 /// The emulator and the function running against it; both are killed when dropped.
