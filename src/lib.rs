@@ -90,10 +90,11 @@
 //!   [`guard`] (guards and the [`GuardLayer`]), [`rejection`] (how refusals are answered, the
 //!   [`ErrorResponder`](rejection::ErrorResponder), and with `axum` the extractors'
 //!   rejection), [`credential`] (where a credential is read), [`principal`], [`error`];
-//! - providers: [`provider`] (the [`Provider`] trait), [`providers`] ([`Providers`]: several behind one
-//!   layer), [`jwt`], [`jwks`] (key
-//!   sets: refresh, outages, sharing one between providers), the presets [`cognito`],
-//!   [`auth0`], [`okta`], and [`api_key`];
+//! - providers: [`provider`] (the [`Provider`] trait), [`providers`] ([`Providers`]: several
+//!   behind one layer), [`jwt`], [`jwks`] (key sets: refresh, outages, a seed for cold starts,
+//!   sharing one between providers), the presets [`cognito`], [`auth0`], [`okta`], and
+//!   [`api_key`];
+//! - [`lambda`] (feature `lambda`: identities API Gateway verified, a Lambda authorizer);
 //! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
 //!   [`manual`] (the threat model, the verified-token cache, provider notes).
 //!
