@@ -57,10 +57,10 @@ impl ClaimNames {
 /// Every string in the named claims, in order: a claim may be a space-delimited string (as
 /// `scope` is in RFC 8693 / RFC 9068) or an array of strings (as `scp`, `groups`, `roles` and
 /// `permissions` usually are); other values and non-string array items are ignored.
-pub(crate) fn strings_from(claims: &Map<String, Value>, names: &[Box<str>]) -> Vec<String> {
+pub(crate) fn strings_from<N: AsRef<str>>(claims: &Map<String, Value>, names: &[N]) -> Vec<String> {
     let mut out = Vec::new();
     for name in names {
-        match claims.get(&**name) {
+        match claims.get(name.as_ref()) {
             Some(Value::String(s)) => {
                 out.extend(s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned))
             }

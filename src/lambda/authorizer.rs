@@ -143,7 +143,7 @@ impl Authorizer {
             tracing::debug!(target: TARGET, "not an API Gateway authorizer event");
             return Err(AuthorizerError::Unauthorized);
         };
-        let credential = match self.credential(&event.headers) {
+        let credential = match self.credential(event.headers) {
             Some(credential) => credential,
             None => return Err(AuthorizerError::Unauthorized),
         };
@@ -172,9 +172,9 @@ impl Authorizer {
     }
 
     /// The credential in the event's headers, where the provider reads it.
-    fn credential(&self, headers: &HeaderMap) -> Option<Credential> {
+    fn credential(&self, headers: HeaderMap) -> Option<Credential> {
         let mut request = http::Request::new(());
-        *request.headers_mut() = headers.clone();
+        *request.headers_mut() = headers;
         let (parts, ()) = request.into_parts();
         match self.extractor.extract(&parts) {
             Ok(credential) => credential,

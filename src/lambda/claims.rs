@@ -24,17 +24,14 @@ pub(super) fn principal(
     };
     let scopes = match scopes {
         Some(scopes) if !scopes.is_empty() => scopes.to_vec(),
-        _ => strings_from(&claims, &["scope".into(), "scp".into()]),
+        _ => strings_from(&claims, &["scope", "scp"]),
     };
     Principal::builder(kind)
         .subject(subject.or_else(|| text("sub")))
         .issuer(text("iss"))
         .scopes(scopes)
-        .groups(strings_from(
-            &claims,
-            &["groups".into(), "cognito:groups".into()],
-        ))
-        .roles(strings_from(&claims, &["roles".into()]))
+        .groups(strings_from(&claims, &["groups", "cognito:groups"]))
+        .roles(strings_from(&claims, &["roles"]))
         .expires_at(claims.get("exp").and_then(Value::as_u64))
         .claims(claims)
         .build()

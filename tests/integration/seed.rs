@@ -74,7 +74,7 @@ async fn the_live_keys_replace_the_seed_and_an_outage_keeps_it() {
 }
 
 #[tokio::test]
-async fn a_kid_the_seed_lacks_is_fetched_as_usual() {
+async fn a_kid_the_seed_lacks_verifies_once_fetched() {
     let issuer = DevIssuer::start().await.expect("issuer");
     issuer.rotate("next", DevKeyType::P256).expect("rotate");
     let jwks = JwksServer::start(200, jwks_of(&issuer, &["next", "dev-rsa"])).await;
