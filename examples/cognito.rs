@@ -5,6 +5,7 @@
 //! COGNITO_USER_POOL_ID=eu-west-1_AbCdEf123      (required)
 //! COGNITO_CLIENT_IDS=4t2dd3kq8vnbs1ea0m6mrsnu4i (required: accepted app clients, comma-separated)
 //! COGNITO_TOKEN_USE=access                      (optional: access, id or any; default access)
+//! COGNITO_ADDITIONAL_REGIONS=us-west-2          (optional: regions the pool is replicated to)
 //! COGNITO_JWKS_URL=http://127.0.0.1:5000/eu-west-1_AbCdEf123/.well-known/jwks.json
 //!                                               (optional: for local emulators such as moto)
 //! ADDR=127.0.0.1:3000                           (optional)
@@ -18,8 +19,8 @@ mod common;
 
 use axum::{routing::get, Json, Router};
 use serde_json::{json, Value};
+use tollgate::cognito::CognitoPool;
 use tollgate::guard::{group, GuardLayer};
-use tollgate::jwt::JwtProvider;
 use tollgate::{AuthLayer, Principal};
 
 #[tokio::main]
@@ -38,17 +39,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let listener = common::listen(addr).await?;
     println!(
-        "cognito listening on http://{} (issuer {}, JWKS {}, {} keys loaded)",
+        "cognito listening on http://{} (issuers {}, {} keys loaded)",
         listener.local_addr()?,
-        provider.issuer(),
-        provider.jwks_url(),
+        provider.issuers().collect::<Vec<_>>().join(" "),
         provider.key_count()
     );
     axum::serve(listener, app(provider)).await?;
     Ok(())
 }
 
-fn app(provider: JwtProvider) -> Router {
+fn app(provider: CognitoPool) -> Router {
     let admin = Router::new()
         .route("/admin", get(admin))
         .route_layer(GuardLayer::new(group("admin")));

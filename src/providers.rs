@@ -81,6 +81,18 @@ impl fmt::Debug for Providers {
     }
 }
 
+/// What [`ProvidersBuilder::jwt`] takes: JWT providers, each for its own issuer.
+pub trait IntoJwtProviders {
+    /// The providers, each to be routed the tokens of its issuer.
+    fn into_jwt_providers(self) -> Vec<JwtProvider>;
+}
+
+impl IntoJwtProviders for JwtProvider {
+    fn into_jwt_providers(self) -> Vec<JwtProvider> {
+        vec![self]
+    }
+}
+
 /// Configures [`Providers`]. Created by [`Providers::builder`].
 #[must_use]
 pub struct ProvidersBuilder {
@@ -101,10 +113,14 @@ impl fmt::Debug for ProvidersBuilder {
 
 impl ProvidersBuilder {
     /// Adds a JWT provider; tokens whose `iss` is its [issuer](JwtProvider::issuer) go to it.
-    pub fn jwt(mut self, provider: JwtProvider) -> Self {
-        let issuer = provider.issuer().to_owned();
-        self.jwt.push(provider.clone());
-        self.issuer(issuer, provider)
+    /// A [`CognitoPool`](crate::cognito::CognitoPool) adds the provider of each of its issuers.
+    pub fn jwt(mut self, providers: impl IntoJwtProviders) -> Self {
+        for provider in providers.into_jwt_providers() {
+            let issuer = provider.issuer().to_owned();
+            self.jwt.push(provider.clone());
+            self = self.issuer(issuer, provider);
+        }
+        self
     }
 
     /// Adds any provider of bearer tokens for tokens whose unverified `iss` is exactly

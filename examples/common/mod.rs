@@ -96,6 +96,9 @@ pub(crate) fn cognito_from_env() -> Result<Cognito, String> {
     let mut cognito = Cognito::new(region, pool)
         .client_ids(list(&clients))
         .token_use(token_use);
+    if let Some(regions) = optional("COGNITO_ADDITIONAL_REGIONS") {
+        cognito = cognito.additional_regions(list(&regions));
+    }
     if let Some(url) = optional("COGNITO_JWKS_URL") {
         cognito = cognito.jwks_url(url);
     }

@@ -131,7 +131,7 @@ impl JwtProviderBuilder {
     /// ([`Cognito`](crate::cognito), [`Auth0`](crate::auth0), [`Okta`](crate::okta)) do not
     /// call it, so their alg-less RSA keys verify RS256 only, which is what those issuers sign
     /// with (and their keys name `alg: RS256` anyway); calling it on a preset's
-    /// `into_jwt_builder()` is explicit.
+    /// `into_jwt_builder()` (Cognito: `jwt_settings`) is explicit.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algorithms = algorithms.into_iter().collect();
         self.unpinned_rsa = UnpinnedRsa::AnyAllowed;
@@ -316,6 +316,14 @@ impl JwtProviderBuilder {
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.key_setting.get_or_insert("clock");
         self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The claims read as the principal's [subject](crate::Principal::subject): the first of
+    /// them that holds a string (default `sub` only). The Cognito preset adds `client_id`, for
+    /// machine tokens that might lack `sub`.
+    pub fn subject_claims<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.claim_names.subject = claim_list(names);
         self
     }
 

@@ -7,9 +7,11 @@ use serde_json::{Map, Value};
 
 use crate::principal::Principal;
 
-/// Which claims fill a principal's scopes, groups and roles.
+/// Which claims fill a principal's subject, scopes, groups and roles.
 #[derive(Debug, Clone)]
 pub(crate) struct ClaimNames {
+    /// The first of these that is a string is the subject.
+    pub(crate) subject: Vec<Box<str>>,
     pub(crate) scopes: Vec<Box<str>>,
     pub(crate) groups: Vec<Box<str>>,
     pub(crate) roles: Vec<Box<str>>,
@@ -18,6 +20,7 @@ pub(crate) struct ClaimNames {
 impl Default for ClaimNames {
     fn default() -> Self {
         Self {
+            subject: vec!["sub".into()],
             scopes: vec!["scope".into(), "scp".into()],
             groups: vec!["groups".into()],
             roles: vec!["roles".into()],
@@ -41,7 +44,11 @@ impl ClaimNames {
         claims: Map<String, Value>,
         expires_at: u64,
     ) -> Principal {
-        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+        let subject = self
+            .subject
+            .iter()
+            .find_map(|name| claims.get(&**name).and_then(Value::as_str))
+            .map(str::to_owned);
         Principal::builder(name)
             .subject(subject)
             .issuer(Some(issuer.to_owned()))

@@ -6,6 +6,7 @@ mod algorithms;
 #[cfg(feature = "lambda")]
 mod authorizer;
 mod backend;
+mod cognito;
 mod cookies;
 mod examples;
 #[cfg(feature = "fuzzing")]
