@@ -40,6 +40,9 @@ const P256_SPKI_PREFIX: [u8; 26] = [
 /// A verifying key, parsed once.
 pub(crate) type Key = Arc<ParsedPublicKey>;
 
+/// A fetch in flight: `None` until it answers.
+type Pending = watch::Receiver<Option<Result<Key, Failure>>>;
+
 /// Why no key could be had for a `kid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Failure {
@@ -68,7 +71,7 @@ pub(crate) struct AlbKeys {
     /// Read on every request without a lock; replaced (copy on write) when a key is added.
     keys: ArcSwap<HashMap<Box<str>, Key>>,
     /// The fetches in flight, by `kid`: later callers wait for the same answer.
-    in_flight: Mutex<HashMap<Box<str>, watch::Receiver<Option<Result<Key, Failure>>>>>,
+    in_flight: Mutex<HashMap<Box<str>, Pending>>,
     /// Kids whose fetch failed, with the failure and the Unix ms until which it stands.
     failed: Mutex<HashMap<Box<str>, (Failure, u64)>>,
     /// Unix ms of the last failed fetch; 0: none.

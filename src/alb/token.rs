@@ -182,7 +182,7 @@ mod tests {
     fn refuses_other_encodings_and_shapes() {
         // JSON allows trailing spaces: enough of them that each segment needs padding.
         let mut padded_header = header("");
-        while padded_header.len() % 3 == 0 {
+        while padded_header.len().is_multiple_of(3) {
             padded_header.push(' ');
         }
         let good = token(&padded_header, r#"{"sub":"a"}"#);
