@@ -79,7 +79,7 @@
 //! # Keys
 //! A `kid`'s key never changes, so a key once fetched is kept (up to 64 kids) and a request
 //! whose key is cached is answered without a future
-//! ([`Provider::try_authenticate`]). Concurrent requests for a new `kid` share one fetch. A
+//! ([`Provider::try_authenticate`](crate::Provider::try_authenticate)). Concurrent requests for a new `kid` share one fetch. A
 //! `kid` the endpoint answers 404 (or 410) for is refused with 401 `invalid_token` and not
 //! asked for again for 30 s ([`unknown_kid_cooldown`](AlbBuilder::unknown_kid_cooldown)); any
 //! other failure (timeout, another status, a body that is not such a key) answers 503 with
