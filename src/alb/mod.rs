@@ -105,6 +105,9 @@
 //! - `x-amzn-oidc-accesstoken` (the identity provider's access token, unsigned by the ALB)
 //!   and `x-amzn-oidc-identity` (the subject, in plain text) are **never read**: anyone who
 //!   can reach the service directly could set them.
+//! - The layer's credential size limit (8 KiB by default) applies to this header too. An
+//!   identity provider that sends many user claims makes a larger token: raise it with
+//!   [`AuthLayerBuilder::max_token_bytes`](crate::auth::AuthLayerBuilder::max_token_bytes).
 //! - Tokens are only as specific as the configuration: the regional keys sign for every ALB in
 //!   the region, so the `signer` allowlist is what makes a token yours.
 
