@@ -293,8 +293,9 @@ impl AlbBuilder {
     }
 
     /// Where keys are fetched, as `{keys_url}/{kid}`. Default
-    /// `https://public-keys.auth.elb.{region}.amazonaws.com`. Must be https, or plain http on
-    /// a loopback host (a local stand-in for tests).
+    /// `https://public-keys.auth.elb.{region}.amazonaws.com` (the commercial partition; set
+    /// it for GovCloud or China if their endpoint differs). Must be https, or plain http on a
+    /// loopback host (a local stand-in for tests).
     pub fn keys_url(mut self, url: impl Into<String>) -> Self {
         self.keys_url = Some(url.into());
         self
