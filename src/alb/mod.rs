@@ -111,8 +111,10 @@
 //! - Tokens are only as specific as the configuration: the regional keys sign for every ALB in
 //!   the region, so the `signer` allowlist is what makes a token yours.
 
+mod builder;
 mod keys;
 mod provider;
 mod token;
 
-pub use provider::{Alb, AlbBuilder};
+pub use builder::AlbBuilder;
+pub use provider::Alb;
