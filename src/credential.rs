@@ -13,6 +13,11 @@
 //! credential of [kind](Credential::kind) [`CredentialKind::ApiKey`], so a provider (or
 //! [`Providers`](crate::Providers)) can tell it from a bearer token. The same rules apply: one
 //! credential per request, the size limit, and the `b64token` character set.
+//!
+//! An AWS Application Load Balancer's signed user claims have their own source too,
+//! [`CredentialSource::AlbOidcData`] (the `x-amzn-oidc-data` header), read as a
+//! [`CredentialKind::AlbOidcData`] credential for the [`alb`](crate::alb) provider. Its
+//! segments are *padded* base64url, so `=` may end each segment, not only the whole value.
 
 use std::fmt;
 
@@ -59,6 +64,11 @@ pub enum CredentialSource {
     /// `Authorization: ApiKey <key>` (scheme matched case-insensitively). Reads a
     /// [`CredentialKind::ApiKey`] credential.
     AuthorizationApiKey,
+    /// The `x-amzn-oidc-data` header an AWS Application Load Balancer adds after authenticating
+    /// a user: an ES256 JWT the load balancer signed, verified by [`alb::Alb`](crate::alb::Alb).
+    /// Reads a [`CredentialKind::AlbOidcData`] credential. The unsigned `x-amzn-oidc-accesstoken`
+    /// and `x-amzn-oidc-identity` headers are never read.
+    AlbOidcData,
 }
 
 impl CredentialSource {
@@ -70,12 +80,14 @@ impl CredentialSource {
             Self::Query(_) => "query",
             Self::ApiKeyHeader(_) => "api-key-header",
             Self::AuthorizationApiKey => "authorization-api-key",
+            Self::AlbOidcData => "alb-oidc-data",
         }
     }
 
     fn kind(&self) -> CredentialKind {
         match self {
             Self::ApiKeyHeader(_) | Self::AuthorizationApiKey => CredentialKind::ApiKey,
+            Self::AlbOidcData => CredentialKind::AlbOidcData,
             _ => CredentialKind::Bearer,
         }
     }
@@ -89,6 +101,8 @@ pub enum CredentialKind {
     Bearer,
     /// An API key.
     ApiKey,
+    /// The user claims an AWS Application Load Balancer signed (`x-amzn-oidc-data`).
+    AlbOidcData,
 }
 
 /// A credential read from a request. Its `Debug` output never shows the secret.
@@ -118,18 +132,28 @@ impl Credential {
         }
     }
 
+    /// An ALB user-claims credential, as read from `x-amzn-oidc-data` (for tests and custom
+    /// extraction).
+    pub fn alb_oidc_data(token: impl Into<Box<str>>) -> Self {
+        Self {
+            token: token.into(),
+            source: "code",
+            kind: CredentialKind::AlbOidcData,
+        }
+    }
+
     /// The token itself. Handle with care: never log it.
     pub fn token(&self) -> &str {
         &self.token
     }
 
     /// Where the credential came from: `authorization`, `header`, `cookie`, `query`,
-    /// `api-key-header`, `authorization-api-key` or `code`.
+    /// `api-key-header`, `authorization-api-key`, `alb-oidc-data` or `code`.
     pub fn source(&self) -> &'static str {
         self.source
     }
 
-    /// Whether it is a bearer token or an API key.
+    /// Whether it is a bearer token, an API key or ALB user claims.
     pub fn kind(&self) -> CredentialKind {
         self.kind
     }
@@ -178,6 +202,7 @@ impl Extractor {
                 CredentialSource::AuthorizationApiKey => {
                     scheme_from_authorization(parts, "apikey")?
                 }
+                CredentialSource::AlbOidcData => single_header(parts, &ALB_OIDC_DATA)?,
             };
             let Some(token) = token else { continue };
             if found.is_some() {
@@ -188,8 +213,12 @@ impl Extractor {
                 return Err(AuthError::invalid_request(Reason::TooLarge));
             }
             // A b64token is ASCII, so it is valid UTF-8 too.
+            let characters_ok = match source {
+                CredentialSource::AlbOidcData => is_padded_jws(token),
+                _ => is_b64token(token),
+            };
             let token = match std::str::from_utf8(token) {
-                Ok(token) if is_b64token(token.as_bytes()) => token,
+                Ok(token) if characters_ok => token,
                 _ => return Err(AuthError::invalid_request(Reason::MalformedCredential)),
             };
             found = Some(Credential {
@@ -238,6 +267,18 @@ impl CookieOrigins {
         }
         Err(AuthError::invalid_request(Reason::CrossSiteCookie))
     }
+}
+
+/// The header an AWS Application Load Balancer puts its signed user claims in.
+const ALB_OIDC_DATA: HeaderName = HeaderName::from_static("x-amzn-oidc-data");
+
+/// The characters of a compact JWS whose segments are padded base64url, as the ALB writes
+/// them: `=` may end each segment. The provider checks the exact shape.
+fn is_padded_jws(token: &[u8]) -> bool {
+    !token.is_empty()
+        && token
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
 }
 
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
@@ -496,6 +537,49 @@ mod tests {
         assert_eq!(extract(&Extractor::default(), b), Ok(None));
         let b = http::Request::get("/").header("authorization", "ApiKey tgk_abc");
         assert_eq!(extract(&Extractor::default(), b), Ok(None));
+    }
+
+    #[test]
+    fn the_alb_header_reads_padded_segments_as_alb_credentials() {
+        let ex = Extractor {
+            sources: vec![
+                CredentialSource::AuthorizationBearer,
+                CredentialSource::AlbOidcData,
+            ],
+            ..Extractor::default()
+        };
+        let read = |b: http::request::Builder| {
+            ex.extract(&parts(b))
+                .map(|c| c.map(|c| (c.token().to_owned(), c.kind(), c.source())))
+        };
+        let b = http::Request::get("/").header("x-amzn-oidc-data", "ab==.cd=.ef==");
+        assert_eq!(
+            read(b),
+            Ok(Some((
+                "ab==.cd=.ef==".into(),
+                CredentialKind::AlbOidcData,
+                "alb-oidc-data"
+            )))
+        );
+        for bad in ["a+b.c.d", "a/b.c.d", "a b.c", "a%2e.b.c"] {
+            let b = http::Request::get("/").header("x-amzn-oidc-data", bad);
+            assert_eq!(
+                read(b).err().map(|e| e.reason()),
+                Some(Reason::MalformedCredential),
+                "{bad}"
+            );
+        }
+        // The unsigned ALB headers are never credentials.
+        let b = http::Request::get("/")
+            .header("x-amzn-oidc-accesstoken", "a.b.c")
+            .header("x-amzn-oidc-identity", "alice");
+        assert_eq!(read(b), Ok(None));
+        // Padding inside a bearer token is still refused.
+        let b = http::Request::get("/").header("authorization", "Bearer ab==.cd");
+        assert_eq!(
+            read(b).err().map(|e| e.reason()),
+            Some(Reason::MalformedCredential)
+        );
     }
 
     #[test]

@@ -169,8 +169,12 @@ pub enum Reason {
     /// The token is of the wrong type: its header `typ` is not `at+jwt` where RFC 9068 access
     /// tokens are required, or its `token_use` (Cognito) is not an accepted one.
     WrongTokenType,
-    /// The token was issued to an OAuth client that is not accepted (Okta's `cid`).
+    /// The token was issued to an OAuth client that is not accepted (Okta's `cid`, the ALB
+    /// header's `client`).
     WrongClient,
+    /// An ALB token's `signer` is not one of the configured load balancers; nothing was
+    /// fetched.
+    WrongSigner,
     /// The token's (unverified) `iss` names no configured provider; nothing was fetched.
     UnknownIssuer,
     /// No configured API key matches.

@@ -51,6 +51,38 @@ impl Fetcher {
         Ok(Self { client, max_bytes })
     }
 
+    /// A fetcher that follows no redirect at all: a 3xx answer is a [`FetchError::Status`].
+    /// For key URLs built from a fixed base and a checked path (the ALB's per-`kid` keys),
+    /// where nothing legitimate redirects.
+    pub(crate) fn without_redirects(
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> Result<Self, ConfigError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::Invalid(format!("could not build the HTTP client: {e}")))?;
+        Ok(Self { client, max_bytes })
+    }
+
+    /// GETs `url` with `Accept: accept` and returns the body, reading at most `max_bytes`.
+    pub(crate) async fn get_bytes(&self, url: &str, accept: &str) -> Result<Vec<u8>, FetchError> {
+        let response = self
+            .client
+            .get(url)
+            .header(http::header::ACCEPT, accept)
+            .send()
+            .await
+            .map_err(|e| FetchError::Transport(without_url(e)))?;
+        if !response.status().is_success() {
+            return Err(FetchError::Status(response.status().as_u16()));
+        }
+        self.read_body(response).await
+    }
+
     /// GETs `url` and parses the body as JSON into `T`, reading at most `max_bytes`.
     pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
         &self,

@@ -37,6 +37,8 @@
 //!   `permissions`), [`okta::Okta`] (`scp`, `cid`, a groups claim);
 //! - [`ApiKeys`]: hashed API keys for machine clients, from `x-api-key` or
 //!   `Authorization: ApiKey`;
+//! - [`alb::Alb`]: users an AWS Application Load Balancer authenticated, from its signed
+//!   `x-amzn-oidc-data` header;
 //! - [`Providers`]: several of them behind one layer, routed by the token's `iss` or the
 //!   credential's kind.
 //!
@@ -92,8 +94,8 @@
 //!   rejection), [`credential`] (where a credential is read), [`principal`], [`error`];
 //! - providers: [`provider`] (the [`Provider`] trait), [`providers`] ([`Providers`]: several
 //!   behind one layer), [`jwt`], [`jwks`] (key sets: refresh, outages, a seed for cold starts,
-//!   sharing one between providers), the presets [`cognito`], [`auth0`], [`okta`], and
-//!   [`api_key`];
+//!   sharing one between providers), the presets [`cognito`], [`auth0`], [`okta`],
+//!   [`api_key`], and [`alb`] (an Application Load Balancer's signed user claims);
 //! - [`lambda`] (feature `lambda`: identities API Gateway verified, a Lambda authorizer);
 //! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
 //!   [`manual`] (the threat model, the verified-token cache, provider notes).
@@ -117,6 +119,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod alb;
 pub mod api_key;
 pub mod auth;
 pub mod auth0;
@@ -173,6 +176,7 @@ mod send_sync {
         assert_send_sync::<crate::Credential>();
         assert_send_sync::<crate::ApiKeys>();
         assert_send_sync::<crate::Providers>();
+        assert_send_sync::<crate::alb::Alb>();
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();

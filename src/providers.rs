@@ -5,6 +5,9 @@
 //!
 //! - an API key (read from an API-key source, see [`CredentialKind`]) goes to the API-key
 //!   provider;
+//! - an ALB's signed user claims (`x-amzn-oidc-data`, [`CredentialKind::AlbOidcData`]) go to
+//!   the [`alb::Alb`](crate::alb::Alb) provider, and nowhere else: a bearer token never reaches
+//!   it, and the ALB header never reaches a JWT provider;
 //! - a bearer token is decoded just far enough to read its payload's `iss` (by the same strict
 //!   rules as verification), and goes to the provider configured for exactly that issuer, which
 //!   then verifies everything (signature with its own keys, `iss` again, `aud`, …). Key sets
@@ -22,7 +25,7 @@
 //!
 //! The layer reads every credential source any of the providers needs
 //! ([`Provider::default_sources`]): `Authorization: Bearer` for JWT providers, the API-key
-//! header and `Authorization: ApiKey` for API keys.
+//! header and `Authorization: ApiKey` for API keys, `x-amzn-oidc-data` for the ALB provider.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -62,6 +65,7 @@ struct Inner {
     /// verified-token caches are looked at before a token is decoded.
     jwt: Vec<JwtProvider>,
     api_keys: Option<Arc<dyn Provider>>,
+    alb: Option<Arc<dyn Provider>>,
     sources: Vec<CredentialSource>,
 }
 
@@ -77,6 +81,7 @@ impl fmt::Debug for Providers {
         f.debug_struct("Providers")
             .field("issuers", &issuers)
             .field("api_keys", &self.inner.api_keys.as_ref().map(|p| p.name()))
+            .field("alb", &self.inner.alb.as_ref().map(|p| p.name()))
             .finish()
     }
 }
@@ -99,6 +104,7 @@ pub struct ProvidersBuilder {
     issuers: Vec<(String, Arc<dyn Provider>)>,
     jwt: Vec<JwtProvider>,
     api_keys: Vec<Arc<dyn Provider>>,
+    alb: Vec<Arc<dyn Provider>>,
 }
 
 impl fmt::Debug for ProvidersBuilder {
@@ -107,6 +113,7 @@ impl fmt::Debug for ProvidersBuilder {
         f.debug_struct("ProvidersBuilder")
             .field("issuers", &issuers)
             .field("api_keys", &self.api_keys.len())
+            .field("alb", &self.alb.len())
             .finish()
     }
 }
@@ -136,15 +143,28 @@ impl ProvidersBuilder {
         self
     }
 
+    /// The provider for an Application Load Balancer's signed user claims
+    /// (`x-amzn-oidc-data`); one [`Alb`](crate::alb::Alb) takes any number of load balancers
+    /// of its region.
+    pub fn alb(mut self, provider: crate::alb::Alb) -> Self {
+        self.alb.push(Arc::new(provider));
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
     /// When no provider is given, two providers claim the same issuer, or more than one
-    /// API-key provider is given.
+    /// API-key or ALB provider is given.
     pub fn build(self) -> Result<Providers, ConfigError> {
-        if self.issuers.is_empty() && self.api_keys.is_empty() {
+        if self.issuers.is_empty() && self.api_keys.is_empty() && self.alb.is_empty() {
             return Err(ConfigError::Missing(
-                "no providers: add some with .jwt(…), .issuer(…) or .api_keys(…)",
+                "no providers: add some with .jwt(…), .issuer(…), .api_keys(…) or .alb(…)",
+            ));
+        }
+        if self.alb.len() > 1 {
+            return Err(ConfigError::Invalid(
+                "more than one ALB provider: the ALB header is routed by its kind, so give one Alb all the load balancer ARNs".into(),
             ));
         }
         if self.api_keys.len() > 1 {
@@ -175,11 +195,16 @@ impl ProvidersBuilder {
         if let Some(provider) = &api_keys {
             add_sources(&mut sources, provider.default_sources());
         }
+        let alb = self.alb.into_iter().next();
+        if let Some(provider) = &alb {
+            add_sources(&mut sources, provider.default_sources());
+        }
         Ok(Providers {
             inner: Arc::new(Inner {
                 by_issuer,
                 jwt: self.jwt,
                 api_keys,
+                alb,
                 sources,
             }),
         })
@@ -201,16 +226,20 @@ impl Providers {
             issuers: Vec::new(),
             jwt: Vec::new(),
             api_keys: Vec::new(),
+            alb: Vec::new(),
         }
     }
 
     /// Where a credential goes, or why nowhere. Nothing is verified here, except by a JWT
     /// provider's own cache.
     fn route(&self, credential: &Credential) -> Result<Route<'_>, AuthError> {
-        if credential.kind() == CredentialKind::ApiKey {
-            return self
-                .inner
-                .api_keys
+        let by_kind = match credential.kind() {
+            CredentialKind::ApiKey => Some(&self.inner.api_keys),
+            CredentialKind::AlbOidcData => Some(&self.inner.alb),
+            _ => None,
+        };
+        if let Some(provider) = by_kind {
+            return provider
                 .as_deref()
                 .map(Route::To)
                 .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));

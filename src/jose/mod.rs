@@ -9,3 +9,4 @@ mod strict_json;
 pub(crate) use algorithm::KeyFamily;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub(crate) use compact::{parse, unverified_claims};
+pub(crate) use strict_json::StrictObject;

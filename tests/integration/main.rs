@@ -2,6 +2,8 @@
 //! 127.0.0.1 (tollgate's `DevIssuer`, or a bespoke one in `support`), and every request goes
 //! through a real axum server over TCP.
 
+mod alb;
+mod alb_support;
 mod algorithms;
 #[cfg(feature = "lambda")]
 mod authorizer;
