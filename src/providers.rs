@@ -9,6 +9,8 @@
 //!   rules as verification), and goes to the provider configured for exactly that issuer, which
 //!   then verifies everything (signature with its own keys, `iss` again, `aud`, …). Key sets
 //!   are never merged, so one issuer's keys can never vouch for another issuer's tokens;
+//! - a bearer token starting with `tollgate-aws-v1.` goes to the provider added with
+//!   [`aws_iam`](ProvidersBuilder::aws_iam), and is never decoded as a JWT;
 //! - a repeat token is not decoded at all: it is answered by the provider added with
 //!   [`jwt`](ProvidersBuilder::jwt) whose verified-token cache holds it, exactly as that provider
 //!   would answer (the cache's re-checks of expiry and keys included). Only tokens that passed
@@ -43,6 +45,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::aws_iam::{AwsIam, CREDENTIAL_PREFIX};
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
 use crate::jose::{parse, unverified_claims, Algorithm};
@@ -62,6 +65,7 @@ struct Inner {
     /// verified-token caches are looked at before a token is decoded.
     jwt: Vec<JwtProvider>,
     api_keys: Option<Arc<dyn Provider>>,
+    aws_iam: Option<AwsIam>,
     sources: Vec<CredentialSource>,
 }
 
@@ -77,6 +81,7 @@ impl fmt::Debug for Providers {
         f.debug_struct("Providers")
             .field("issuers", &issuers)
             .field("api_keys", &self.inner.api_keys.as_ref().map(|p| p.name()))
+            .field("aws_iam", &self.inner.aws_iam.as_ref().map(|p| p.name()))
             .finish()
     }
 }
@@ -87,6 +92,7 @@ pub struct ProvidersBuilder {
     issuers: Vec<(String, Arc<dyn Provider>)>,
     jwt: Vec<JwtProvider>,
     api_keys: Vec<Arc<dyn Provider>>,
+    aws_iam: Option<AwsIam>,
 }
 
 impl fmt::Debug for ProvidersBuilder {
@@ -95,6 +101,7 @@ impl fmt::Debug for ProvidersBuilder {
         f.debug_struct("ProvidersBuilder")
             .field("issuers", &issuers)
             .field("api_keys", &self.api_keys.len())
+            .field("aws_iam", &self.aws_iam.is_some())
             .finish()
     }
 }
@@ -120,15 +127,23 @@ impl ProvidersBuilder {
         self
     }
 
+    /// The provider for bearer tokens starting with `tollgate-aws-v1.`: presigned
+    /// `sts:GetCallerIdentity` credentials (see [`aws_iam`](crate::aws_iam)). A second call
+    /// replaces the first.
+    pub fn aws_iam(mut self, provider: AwsIam) -> Self {
+        self.aws_iam = Some(provider);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
     /// When no provider is given, two providers claim the same issuer, or more than one
     /// API-key provider is given.
     pub fn build(self) -> Result<Providers, ConfigError> {
-        if self.issuers.is_empty() && self.api_keys.is_empty() {
+        if self.issuers.is_empty() && self.api_keys.is_empty() && self.aws_iam.is_none() {
             return Err(ConfigError::Missing(
-                "no providers: add some with .jwt(…), .issuer(…) or .api_keys(…)",
+                "no providers: add some with .jwt(…), .issuer(…), .api_keys(…) or .aws_iam(…)",
             ));
         }
         if self.api_keys.len() > 1 {
@@ -159,11 +174,15 @@ impl ProvidersBuilder {
         if let Some(provider) = &api_keys {
             add_sources(&mut sources, provider.default_sources());
         }
+        if let Some(provider) = &self.aws_iam {
+            add_sources(&mut sources, provider.default_sources());
+        }
         Ok(Providers {
             inner: Arc::new(Inner {
                 by_issuer,
                 jwt: self.jwt,
                 api_keys,
+                aws_iam: self.aws_iam,
                 sources,
             }),
         })
@@ -185,6 +204,7 @@ impl Providers {
             issuers: Vec::new(),
             jwt: Vec::new(),
             api_keys: Vec::new(),
+            aws_iam: None,
         }
     }
 
@@ -200,6 +220,14 @@ impl Providers {
                 .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
         }
         let token = credential.token();
+        if token.starts_with(CREDENTIAL_PREFIX) {
+            return self
+                .inner
+                .aws_iam
+                .as_ref()
+                .map(|p| Route::To(p))
+                .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
+        }
         if let Some(principal) = self.cached(token) {
             return Ok(Route::Cached(principal));
         }
