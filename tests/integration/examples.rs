@@ -20,7 +20,7 @@ pub(crate) fn example(name: &str) -> PathBuf {
 }
 
 /// Kills the child when dropped.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -30,7 +30,7 @@ impl Drop for Running {
 }
 
 /// Starts an example and collects its stdout lines until `done` says enough.
-fn start(
+pub(crate) fn start(
     name: &str,
     env: &[(&str, &str)],
     done: impl Fn(&[String]) -> bool,
@@ -67,7 +67,7 @@ fn start(
     (running, lines)
 }
 
-fn base_url(lines: &[String]) -> String {
+pub(crate) fn base_url(lines: &[String]) -> String {
     lines
         .iter()
         .find_map(|l| {

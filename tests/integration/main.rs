@@ -5,6 +5,7 @@
 mod algorithms;
 #[cfg(feature = "lambda")]
 mod authorizer;
+mod aws_iam;
 mod backend;
 mod cookies;
 mod examples;
