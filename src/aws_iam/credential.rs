@@ -270,7 +270,73 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
     use super::*;
+    use crate::aws_iam::{AwsCredentials, Presigner};
+
+    const NOW: u64 = 1_796_009_400; // 2026-11-30T03:30:00Z
+
+    fn presigned(endpoint: &str, region: &str, signed_at: u64, token: Option<&str>) -> String {
+        let keys = AwsCredentials::new("AKIAIOSFODNN7EXAMPLE", "secret", token.map(str::to_owned));
+        Presigner::new(region, "orders-api")
+            .endpoint(endpoint)
+            .expires_in(Duration::from_secs(600))
+            .sign(&keys, UNIX_EPOCH + Duration::from_secs(signed_at))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_presigned_url_passes_and_expires_at_its_date_plus_expires() {
+        let endpoint = Url::parse("https://sts.eu-west-1.amazonaws.com/").unwrap();
+        let expected = Expected {
+            endpoint: &endpoint,
+            region: "eu-west-1",
+        };
+        let credential = presigned(endpoint.as_str(), "eu-west-1", NOW, Some("tok/en+="));
+        let checked = parse(&credential, &expected, NOW + 10).unwrap();
+        assert_eq!(checked.expires_at, NOW + 600);
+        assert!(checked
+            .params
+            .iter()
+            .any(|(k, v)| *k == "X-Amz-Security-Token" && v == "tok/en+="));
+        assert_eq!(
+            parse(&credential, &expected, NOW + 600).map(|p| p.expires_at),
+            Ok(NOW + 600)
+        );
+        assert_eq!(
+            parse(&credential, &expected, NOW + 601).err(),
+            Some(Reason::Expired)
+        );
+        assert_eq!(
+            parse(&credential, &expected, NOW - 900).map(|p| p.expires_at),
+            Ok(NOW + 600)
+        );
+        assert_eq!(
+            parse(&credential, &expected, NOW - 901).err(),
+            Some(Reason::NotYetValid)
+        );
+        let elsewhere = presigned(
+            "https://sts.us-east-1.amazonaws.com/",
+            "eu-west-1",
+            NOW,
+            None,
+        );
+        assert_eq!(
+            parse(&elsewhere, &expected, NOW).err(),
+            Some(Reason::WrongIssuer)
+        );
+        let port = presigned(
+            "https://sts.eu-west-1.amazonaws.com:443/",
+            "eu-west-1",
+            NOW,
+            None,
+        );
+        assert!(
+            parse(&port, &expected, NOW).is_ok(),
+            "the default port is the same URL"
+        );
+    }
 
     #[test]
     fn amz_dates_round_trip() {

@@ -216,7 +216,11 @@ async fn user_and_role_credentials_are_verified_by_sts() {
         );
         assert_eq!(reply.json()["subject"], sts.text(&[which, "arn"]));
     }
-    assert_eq!(sts.calls().await, 4);
+    // botocore signs as `Presigner` does: without a session token (whose parameter botocore
+    // puts in another place in the query) a boto3 credential made in the same second as the
+    // Rust one is the same string, answered from the cache.
+    let calls = sts.calls().await;
+    assert!((3..=4).contains(&calls), "{calls}");
 
     // Signed for another server: STS is asked (with this server's id) and refuses.
     for credential in [
@@ -227,7 +231,7 @@ async fn user_and_role_credentials_are_verified_by_sts() {
         assert_eq!(reply.status, 401, "{}", reply.body);
         assert_eq!(reply.www_authenticate.as_deref(), Some(INVALID_TOKEN));
     }
-    assert_eq!(sts.calls().await, 6);
+    assert_eq!(sts.calls().await, calls + 2);
 }
 
 #[tokio::test]
@@ -281,6 +285,16 @@ async fn a_credential_costs_one_sts_call_over_its_life() {
         Some(Reason::Expired)
     );
     assert_eq!(sts.calls().await, 3);
+
+    // Bounded: a cache of two keeps two answers whatever it is given.
+    let small = sts.provider().max_cached(2).build().expect("provider");
+    let now = SystemTime::now();
+    for seconds in 0..4 {
+        let credential = sts.credential_at("user", SERVER_ID, now - Duration::from_secs(seconds));
+        assert!(small.verify(&credential).await.is_ok());
+        assert!(small.cached_count() <= 2, "{}", small.cached_count());
+    }
+    assert_eq!(sts.calls().await, 7);
 }
 
 async fn futures_join(server: &Server, credential: &str, n: usize) -> Vec<u16> {
@@ -484,7 +498,7 @@ async fn sts_failures_answer_503_and_are_not_cached() {
     let server = serve_provider(provider.clone()).await;
     let credential = sts.credential("user");
 
-    for mode in ["error", "garbage", "hang"] {
+    for mode in ["error", "garbage", "redirect", "throttle", "hang"] {
         sts.mode(mode).await;
         let started = Instant::now();
         let reply = get_me(&server, &credential).await;
@@ -500,14 +514,18 @@ async fn sts_failures_answer_503_and_are_not_cached() {
             Some((AuthErrorKind::Unavailable, Reason::StsUnavailable))
         );
     }
-    assert_eq!(sts.calls().await, 6, "each attempt asked again");
+    assert_eq!(
+        sts.calls().await,
+        10,
+        "each attempt asked again, no redirect followed"
+    );
     sts.mode("ok").await;
     assert_eq!(
         get_me(&server, &credential).await.status,
         200,
         "503s were not cached"
     );
-    assert_eq!(sts.calls().await, 7);
+    assert_eq!(sts.calls().await, 11);
 }
 
 #[tokio::test]

@@ -13,7 +13,9 @@ assumed role, and answers in STS's JSON shape.
 Usage: sts_wrapper.py [REGION]. Prints one JSON line on stdout: its port and the credentials
 it created. Test-only endpoints (not STS paths):
   GET  /_calls                                   {"calls": N}: GetCallerIdentity requests seen
-  POST /_mode  (body ok|error|hang|garbage)       answer normally, 500, never, or a 200 not JSON
+  POST /_mode  (body ok|error|hang|garbage|redirect|throttle)
+                                                 answer normally, 500, never, a 200 not JSON,
+                                                 a 302 to itself, or STS's 400 Throttling
   GET  /_boto3_credential?server_id=ID&which=user|role
                                                  a credential made by botocore's SigV4QueryAuth
 """
@@ -203,6 +205,14 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "hang":
             time.sleep(60)
             return self.reply(500, "{}")
+        if mode == "redirect":
+            self.send_response(302)
+            self.send_header("Location", "/" + "?" + parts.query)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if mode == "throttle":
+            return self.reply(400, '{"Error":{"Code":"Throttling","Message":"Rate exceeded"}}')
         if mode == "garbage":
             return self.reply(200, "<GetCallerIdentityResponse><Arn>arn:aws:iam::123456789012:root</Arn>")
         request_id = str(uuid.uuid4())
