@@ -138,13 +138,17 @@
 //! # Ok(()) }
 //! ```
 //!
-//! **Rust, with the AWS SDK** (`aws-sigv4`, presigning): sign a `GET` of
-//! `https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15` carrying
-//! the header `x-tollgate-server-id: {server id}` with
-//! `SigningSettings { signature_location: SignatureLocation::QueryParams, expires_in:
-//! Some(Duration::from_secs(900)), .. }` for service `sts` and the region, apply the signing
-//! instructions to the request, then send `tollgate-aws-v1.` + base64url (no padding) of the
-//! resulting URL. Do not sign any other header.
+//! **Rust, with the AWS SDK** (`aws-sigv4`'s `http_request::sign`, not compiled here since
+//! tollgate does not depend on it): build a `SignableRequest` for `GET
+//! https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15` with the
+//! single header `x-tollgate-server-id: {server id}` and `SignableBody::Bytes(&[])` (the
+//! empty-payload hash STS expects, not `UnsignedPayload`); sign it with `SigningSettings`
+//! whose `signature_location` is `SignatureLocation::QueryParams` and `expires_in` is
+//! `Some(Duration::from_secs(900))`, for service `sts` and the region, with the credentials
+//! from `aws-config` (a session token goes into the query as `X-Amz-Security-Token`); apply
+//! the signing instructions to the URL; then send `tollgate-aws-v1.` + unpadded base64url of
+//! that URL. Sign no other header. This path is described, not tested: the tests check
+//! [`Presigner`] and botocore.
 //!
 //! **Python, with boto3/botocore**:
 //!
