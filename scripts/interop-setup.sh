@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the identity-provider software the interop tests run against, into git-ignored
 # folders of this checkout (nothing is installed system-wide):
-#   .interop/venv          moto (AWS Cognito user-pool emulator) with its server, and boto3
+#   .interop/venv          moto (AWS Cognito user pools; IAM and STS behind tests/interop/sts_wrapper.py)
+#                          with its server, and boto3
 #   .interop/node_modules  oidc-provider (a certified OpenID Connect provider)
 #   .interop/cargo-lambda  cargo-lambda's Lambda emulator (`cargo lambda watch`), from PyPI
 # Needs python3 (with venv) and npm, and network access to PyPI and npm. Safe to re-run: a
@@ -10,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .interop
 
-if [ ! -x .interop/venv/bin/python ] || ! .interop/venv/bin/python -c 'import moto.server, boto3, flask_cors' 2>/dev/null; then
+if [ ! -x .interop/venv/bin/python ] || ! .interop/venv/bin/python -c 'import moto.server, moto.iam, moto.sts, boto3, flask_cors' 2>/dev/null; then
     echo "interop-setup: installing moto[cognitoidp,server] and boto3 into .interop/venv"
     python3 -m venv .interop/venv
     .interop/venv/bin/pip install --quiet --disable-pip-version-check \

@@ -182,6 +182,9 @@ pub enum Reason {
     /// The credential is of a kind this provider does not take (e.g. a bearer token given to
     /// the API-key provider).
     UnsupportedCredential,
+    /// AWS STS, which the [`aws_iam`](crate::aws_iam) provider asks who signed a credential,
+    /// could not be reached, timed out, or gave no usable answer.
+    StsUnavailable,
 }
 
 /// A per-request authentication failure.
@@ -225,9 +228,13 @@ impl AuthError {
     }
 
     pub(crate) fn unavailable(retry_after: Duration) -> Self {
+        Self::unavailable_because(Reason::KeysUnavailable, retry_after)
+    }
+
+    pub(crate) fn unavailable_because(reason: Reason, retry_after: Duration) -> Self {
         Self {
             retry_after: Some(retry_after),
-            ..Self::new(AuthErrorKind::Unavailable, Reason::KeysUnavailable)
+            ..Self::new(AuthErrorKind::Unavailable, reason)
         }
     }
 

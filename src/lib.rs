@@ -95,7 +95,8 @@
 //! - providers: [`provider`] (the [`Provider`] trait), [`providers`] ([`Providers`]: several
 //!   behind one layer), [`jwt`], [`jwks`] (key sets: refresh, outages, a seed for cold starts,
 //!   sharing one between providers), the presets [`cognito`], [`auth0`], [`okta`],
-//!   [`api_key`], and [`alb`] (an Application Load Balancer's signed user claims);
+//!   [`api_key`], [`alb`] (an Application Load Balancer's signed user claims), and
+//!   [`aws_iam`] (AWS IAM callers, verified by STS);
 //! - [`lambda`] (feature `lambda`: identities API Gateway verified, a Lambda authorizer);
 //! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
 //!   [`manual`] (the threat model, the verified-token cache, provider notes).
@@ -123,6 +124,7 @@ pub mod alb;
 pub mod api_key;
 pub mod auth;
 pub mod auth0;
+pub mod aws_iam;
 #[cfg(feature = "axum")]
 mod axum;
 pub mod clock;
@@ -177,6 +179,7 @@ mod send_sync {
         assert_send_sync::<crate::ApiKeys>();
         assert_send_sync::<crate::Providers>();
         assert_send_sync::<crate::alb::Alb>();
+        assert_send_sync::<crate::aws_iam::AwsIam>();
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();

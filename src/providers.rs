@@ -12,6 +12,8 @@
 //!   rules as verification), and goes to the provider configured for exactly that issuer, which
 //!   then verifies everything (signature with its own keys, `iss` again, `aud`, …). Key sets
 //!   are never merged, so one issuer's keys can never vouch for another issuer's tokens;
+//! - a bearer token starting with `tollgate-aws-v1.` goes to the provider added with
+//!   [`aws_iam`](ProvidersBuilder::aws_iam), and is never decoded as a JWT;
 //! - a repeat token is not decoded at all: it is answered by the provider added with
 //!   [`jwt`](ProvidersBuilder::jwt) whose verified-token cache holds it, exactly as that provider
 //!   would answer (the cache's re-checks of expiry and keys included). Only tokens that passed
@@ -46,6 +48,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::aws_iam::{AwsIam, CREDENTIAL_PREFIX};
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
 use crate::jose::{parse, unverified_claims, Algorithm};
@@ -66,6 +69,7 @@ struct Inner {
     jwt: Vec<JwtProvider>,
     api_keys: Option<Arc<dyn Provider>>,
     alb: Option<Arc<dyn Provider>>,
+    aws_iam: Option<AwsIam>,
     sources: Vec<CredentialSource>,
 }
 
@@ -82,6 +86,7 @@ impl fmt::Debug for Providers {
             .field("issuers", &issuers)
             .field("api_keys", &self.inner.api_keys.as_ref().map(|p| p.name()))
             .field("alb", &self.inner.alb.as_ref().map(|p| p.name()))
+            .field("aws_iam", &self.inner.aws_iam.as_ref().map(|p| p.name()))
             .finish()
     }
 }
@@ -105,6 +110,7 @@ pub struct ProvidersBuilder {
     jwt: Vec<JwtProvider>,
     api_keys: Vec<Arc<dyn Provider>>,
     alb: Vec<Arc<dyn Provider>>,
+    aws_iam: Vec<AwsIam>,
 }
 
 impl fmt::Debug for ProvidersBuilder {
@@ -114,6 +120,7 @@ impl fmt::Debug for ProvidersBuilder {
             .field("issuers", &issuers)
             .field("api_keys", &self.api_keys.len())
             .field("alb", &self.alb.len())
+            .field("aws_iam", &self.aws_iam.len())
             .finish()
     }
 }
@@ -151,20 +158,36 @@ impl ProvidersBuilder {
         self
     }
 
+    /// The provider for bearer tokens starting with `tollgate-aws-v1.`: presigned
+    /// `sts:GetCallerIdentity` credentials (see [`aws_iam`](crate::aws_iam)).
+    pub fn aws_iam(mut self, provider: AwsIam) -> Self {
+        self.aws_iam.push(provider);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
     /// When no provider is given, two providers claim the same issuer, or more than one
-    /// API-key or ALB provider is given.
+    /// API-key, ALB or AWS IAM provider is given.
     pub fn build(self) -> Result<Providers, ConfigError> {
-        if self.issuers.is_empty() && self.api_keys.is_empty() && self.alb.is_empty() {
+        if self.issuers.is_empty()
+            && self.api_keys.is_empty()
+            && self.alb.is_empty()
+            && self.aws_iam.is_empty()
+        {
             return Err(ConfigError::Missing(
-                "no providers: add some with .jwt(…), .issuer(…), .api_keys(…) or .alb(…)",
+                "no providers: add some with .jwt(…), .issuer(…), .api_keys(…), .alb(…) or .aws_iam(…)",
             ));
         }
         if self.alb.len() > 1 {
             return Err(ConfigError::Invalid(
                 "more than one ALB provider: the ALB header is routed by its kind, so give one Alb all the load balancer ARNs".into(),
+            ));
+        }
+        if self.aws_iam.len() > 1 {
+            return Err(ConfigError::Invalid(
+                "more than one AWS IAM provider: `tollgate-aws-v1.` credentials are routed by their prefix, so configure one AwsIam".into(),
             ));
         }
         if self.api_keys.len() > 1 {
@@ -199,12 +222,17 @@ impl ProvidersBuilder {
         if let Some(provider) = &alb {
             add_sources(&mut sources, provider.default_sources());
         }
+        let aws_iam = self.aws_iam.into_iter().next();
+        if let Some(provider) = &aws_iam {
+            add_sources(&mut sources, provider.default_sources());
+        }
         Ok(Providers {
             inner: Arc::new(Inner {
                 by_issuer,
                 jwt: self.jwt,
                 api_keys,
                 alb,
+                aws_iam,
                 sources,
             }),
         })
@@ -227,6 +255,7 @@ impl Providers {
             jwt: Vec::new(),
             api_keys: Vec::new(),
             alb: Vec::new(),
+            aws_iam: Vec::new(),
         }
     }
 
@@ -245,6 +274,14 @@ impl Providers {
                 .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
         }
         let token = credential.token();
+        if token.starts_with(CREDENTIAL_PREFIX) {
+            return self
+                .inner
+                .aws_iam
+                .as_ref()
+                .map(|p| Route::To(p))
+                .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
+        }
         if let Some(principal) = self.cached(token) {
             return Ok(Route::Cached(principal));
         }

@@ -7,6 +7,7 @@ mod alb_support;
 mod algorithms;
 #[cfg(feature = "lambda")]
 mod authorizer;
+mod aws_iam;
 mod backend;
 mod cognito;
 mod cookies;
