@@ -1,4 +1,5 @@
-//! Bounded HTTP GETs for discovery documents and JWKS.
+//! Bounded HTTP GETs for discovery documents and JWKS, and the HTTP client other providers'
+//! calls (STS, ALB keys) go through.
 
 use std::time::Duration;
 
@@ -141,7 +142,17 @@ impl Fetcher {
         }
     }
 
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    /// The client, for requests the helpers here do not make (its timeouts and redirect rule
+    /// apply).
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The body of `response`, reading at most the fetcher's limit.
+    pub(crate) async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, FetchError> {
         if response
             .content_length()
             .is_some_and(|len| len > self.max_bytes as u64)

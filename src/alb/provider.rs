@@ -8,10 +8,11 @@ use serde_json::{Map, Value};
 
 use super::builder::AlbBuilder;
 use super::keys::{AlbKeys, Key};
-use super::token::{numeric_date, parse, AlbToken};
+use super::token::{parse, AlbToken};
 use crate::clock::{unix_millis, Clock};
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, Reason};
+use crate::jose::numeric_date;
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 

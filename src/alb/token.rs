@@ -11,7 +11,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 
 use crate::error::Reason;
-use crate::jose::StrictObject;
+use crate::jose::{numeric_date, optional_string, StrictObject};
 
 /// The longest `kid` accepted. The ALB's are UUIDs (36 characters).
 pub(crate) const MAX_KID_LEN: usize = 64;
@@ -112,27 +112,6 @@ fn json_object(segment: &str) -> Result<StrictObject, Reason> {
 
 fn required_string(header: &mut Map<String, Value>, name: &str) -> Result<String, Reason> {
     optional_string(header, name)?.ok_or(Reason::Malformed)
-}
-
-/// A header member that, when present and not `null`, must be a string.
-fn optional_string(header: &mut Map<String, Value>, name: &str) -> Result<Option<String>, Reason> {
-    match header.remove(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(Reason::Malformed),
-    }
-}
-
-/// A NumericDate (RFC 7519 §2): a finite JSON number; other types are refused, not coerced.
-pub(crate) fn numeric_date(value: Option<&Value>) -> Result<Option<f64>, Reason> {
-    match value {
-        None => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(secs) if secs.is_finite() => Ok(Some(secs)),
-            _ => Err(Reason::InvalidClaim),
-        },
-        Some(_) => Err(Reason::InvalidClaim),
-    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use super::presign::canonical_query;
 use crate::clock::{unix_millis, Clock, SystemClock};
 use crate::credential::{Credential, CredentialKind};
 use crate::error::{AuthError, ConfigError, Reason};
+use crate::fetch::Fetcher;
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 
@@ -177,13 +178,7 @@ impl AwsIamBuilder {
                 "an empty allowlist would refuse every caller; leave it unset to allow any".into(),
             ));
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(self.timeout)
-            .timeout(self.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConfigError::Invalid(format!("could not build the HTTP client: {e}")))?;
+        let client = Fetcher::without_redirects(self.timeout, MAX_ANSWER_BYTES)?;
         Ok(AwsIam {
             inner: Arc::new(Inner {
                 name: self.name.into(),
@@ -245,7 +240,7 @@ struct Inner {
     server_id: HeaderValue,
     endpoint: Url,
     issuer: String,
-    client: reqwest::Client,
+    client: Fetcher,
     allowed_arns: Option<Vec<ArnPattern>>,
     allowed_accounts: Option<Vec<String>>,
     clock: Arc<dyn Clock>,
@@ -420,6 +415,7 @@ impl Inner {
         url.set_query(Some(&canonical_query(&presigned.params)));
         let sent = self
             .client
+            .client()
             .get(url)
             .header(SERVER_ID_HEADER, self.server_id.clone())
             .header(http::header::ACCEPT, "application/json")
@@ -438,7 +434,7 @@ impl Inner {
             Err(_) => return unavailable("request failed"),
         };
         let status = response.status().as_u16();
-        let Some(body) = read_bounded(response).await else {
+        let Ok(body) = self.client.read_body(response).await else {
             return unavailable("answer unreadable or too large");
         };
         match status {
@@ -488,17 +484,6 @@ impl Inner {
             Err(AuthError::forbidden())
         }
     }
-}
-
-async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return None;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Some(body)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -103,7 +103,10 @@ fn decode_claims(payload_b64: &str) -> Result<Map<String, Value>, Reason> {
 }
 
 /// A header member that, when present and not `null`, must be a string.
-fn optional_string(header: &mut Map<String, Value>, name: &str) -> Result<Option<String>, Reason> {
+pub(crate) fn optional_string(
+    header: &mut Map<String, Value>,
+    name: &str,
+) -> Result<Option<String>, Reason> {
     match header.remove(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(value)) => Ok(Some(value)),

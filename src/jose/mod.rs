@@ -1,12 +1,14 @@
 //! JOSE itself (RFC 7515, RFC 7518): the signature algorithms tollgate verifies and the parser
-//! of compact-serialized tokens. Both [`jwt`](crate::jwt) (verifying tokens) and
+//! of compact-serialized tokens, and the strict readers of their JSON. Both [`jwt`](crate::jwt) (verifying tokens) and
 //! [`jwks`](crate::jwks) (reading keys) build on it; it depends on neither.
 
 mod algorithm;
 mod compact;
+mod numeric_date;
 mod strict_json;
 
 pub(crate) use algorithm::KeyFamily;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
-pub(crate) use compact::{parse, unverified_claims};
+pub(crate) use compact::{optional_string, parse, unverified_claims};
+pub(crate) use numeric_date::numeric_date;
 pub(crate) use strict_json::StrictObject;

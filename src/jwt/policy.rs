@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::restrictions::Restrictions;
 use crate::error::Reason;
+use crate::jose::numeric_date;
 
 /// The registered-claim policy of one provider.
 #[derive(Debug, Clone)]
@@ -91,19 +92,6 @@ impl ClaimPolicy {
             exp,
             nbf,
         })
-    }
-}
-
-/// A NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional. Strings, booleans
-/// and other types are refused rather than coerced.
-fn numeric_date(value: Option<&Value>) -> Result<Option<f64>, Reason> {
-    match value {
-        None => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(secs) if secs.is_finite() => Ok(Some(secs)),
-            _ => Err(Reason::InvalidClaim),
-        },
-        Some(_) => Err(Reason::InvalidClaim),
     }
 }
 
