@@ -152,6 +152,7 @@ mod proptests;
 pub mod provider;
 pub mod providers;
 pub mod rejection;
+pub mod resource_metadata;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::{Auth, Authorized};
