@@ -196,7 +196,7 @@ fn parse_resource(resource: &str) -> Result<Url, ConfigError> {
         ))
     };
     let url = Url::parse(resource).map_err(|_| invalid("is not an absolute URL"))?;
-    check_secure(&url).map_err(|why| invalid(why))?;
+    check_secure(&url).map_err(&invalid)?;
     if url.fragment().is_some() || resource.contains('#') {
         return Err(invalid("has a fragment"));
     }
@@ -225,7 +225,7 @@ fn check_issuer(issuer: &str) -> Result<(), ConfigError> {
         ))
     };
     let url = Url::parse(issuer).map_err(|_| invalid("is not an absolute URL"))?;
-    check_secure(&url).map_err(|why| invalid(why))?;
+    check_secure(&url).map_err(&invalid)?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("has a query or a fragment"));
     }
