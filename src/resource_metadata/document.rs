@@ -430,6 +430,14 @@ mod tests {
     }
 
     #[test]
+    fn resource_metadata_types_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ResourceMetadata>();
+        check::<ResourceMetadataBuilder>();
+        check::<MetadataService>();
+    }
+
+    #[test]
     fn resource_metadata_urls_for_challenges_are_checked() {
         assert!(check_metadata_url("https://api.example.com/.well-known/x").is_ok());
         for bad in ["relative/path", "https://a.example.com/\"x", "mailto:a@b"] {
