@@ -5,7 +5,9 @@ use std::future::{ready, Ready};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_TYPE};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE,
+};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 /// Serves a [`ResourceMetadata`](super::ResourceMetadata) document: `GET` and `HEAD` get 200
@@ -36,6 +38,8 @@ impl MetadataService {
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("max-age=3600"));
             headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            // HEAD announces the length GET would send (RFC 9110 §8.6), not its own empty body.
+            headers.insert(CONTENT_LENGTH, HeaderValue::from(self.json.len()));
         } else {
             headers.insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         }
@@ -91,6 +95,10 @@ mod tests {
         assert_eq!(head.status(), StatusCode::OK);
         assert_eq!(head.headers()[CONTENT_TYPE], "application/json");
         assert!(head.body().is_empty());
+        assert_eq!(
+            head.headers()[CONTENT_LENGTH],
+            get.body().len().to_string().as_str()
+        );
 
         for method in [Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS] {
             let refused = call(method.clone());

@@ -76,12 +76,20 @@ async fn mcp_client_discovers_the_issuer_and_calls_tools_on_the_example() {
     // 2. The metadata names this resource and the issuer, without a token.
     let metadata = send(c.get(&metadata_url)).await;
     assert_eq!(metadata.status, 200);
+    let metadata_len = metadata.body.len();
     let metadata = metadata.json();
     assert_eq!(metadata["resource"], resource.as_str());
     assert_eq!(metadata["authorization_servers"], json!([issuer.issuer()]));
     assert_eq!(metadata["scopes_supported"], json!(["admin"]));
     assert_eq!(metadata["bearer_methods_supported"], json!(["header"]));
-    assert_eq!(send(c.head(&metadata_url)).await.status, 200);
+    let head = c.head(&metadata_url).send().await.expect("HEAD");
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert_eq!(head.headers()["cache-control"], "max-age=3600");
+    assert_eq!(
+        head.headers()["content-length"],
+        metadata_len.to_string().as_str()
+    );
     assert_eq!(send(c.post(&metadata_url)).await.status, 405);
 
     // 3. The authorization server's discovery document.
