@@ -1,5 +1,6 @@
-//! [`AuthLayerBuilder`]: where credentials are read, the realm, the responder, optional
-//! authentication and typed claims, checked in `build()`.
+//! [`AuthLayerBuilder`]: where credentials are read, the realm, the responder, the RFC 9728
+//! metadata the challenges name, optional authentication and typed claims, checked in
+//! `build()`.
 
 use std::fmt;
 use std::sync::Arc;

@@ -26,9 +26,9 @@ pub(crate) struct Shared {
     /// The RFC 9728 metadata URL the challenges name, if any.
     pub(crate) resource_metadata: Option<Box<str>>,
     /// Whether requests carry a [`Rejecter`]: only with a custom realm, responder or metadata
-    /// URL. Without
-    /// one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which is then the
-    /// same answer, and the request path saves an extension and a shared reference count.
+    /// URL. Without one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which
+    /// is then the same answer, and the request path saves an extension and a shared
+    /// reference count.
     pub(crate) mark_rejecter: bool,
     /// Set by [`trust_gateway`](super::AuthLayerBuilder::trust_gateway).
     #[cfg(feature = "lambda")]
