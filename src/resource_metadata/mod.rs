@@ -77,10 +77,11 @@
 //! A 401 from this layer then reads `WWW-Authenticate: Bearer realm="api",
 //! resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp"`.
 
+mod checks;
 mod document;
 mod service;
 
 pub use document::{ResourceMetadata, ResourceMetadataBuilder};
 pub use service::MetadataService;
 
-pub(crate) use document::check_metadata_url;
+pub(crate) use checks::check_metadata_url;
