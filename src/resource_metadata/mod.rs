@@ -76,6 +76,12 @@
 //! ```
 //! A 401 from this layer then reads `WWW-Authenticate: Bearer realm="api",
 //! resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp"`.
+//! Guards ([`GuardLayer`](crate::GuardLayer), [`Authorized<G>`](crate::Authorized)) behind the
+//! layer answer with the same setting; for a check inside a handler, extract
+//! `Result<Authorized<G>, AuthRejection>` and return the rejection (as the `mcp_server`
+//! example does for its `admin_echo` tool). An [`AuthError`](crate::AuthError) returned from a
+//! handler as a response knows no layer, so its challenge has neither a custom realm nor
+//! `resource_metadata`.
 
 mod checks;
 mod document;
