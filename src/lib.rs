@@ -91,7 +91,8 @@
 //! - the middleware: [`auth`] (the [`AuthLayer`], its builder, service, future and body),
 //!   [`guard`] (guards and the [`GuardLayer`]), [`rejection`] (how refusals are answered, the
 //!   [`ErrorResponder`](rejection::ErrorResponder), and with `axum` the extractors'
-//!   rejection), [`credential`] (where a credential is read), [`principal`], [`error`];
+//!   rejection), [`credential`] (where a credential is read), [`principal`], [`error`],
+//!   [`resource_metadata`] (RFC 9728 metadata and challenges pointing to it, for MCP servers);
 //! - providers: [`provider`] (the [`Provider`] trait), [`providers`] ([`Providers`]: several
 //!   behind one layer), [`jwt`], [`jwks`] (key sets: refresh, outages, a seed for cold starts,
 //!   sharing one between providers), the presets [`cognito`], [`auth0`], [`okta`],
@@ -152,6 +153,7 @@ mod proptests;
 pub mod provider;
 pub mod providers;
 pub mod rejection;
+pub mod resource_metadata;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::{Auth, Authorized};

@@ -30,13 +30,21 @@ pub(crate) fn list(raw: &str) -> impl Iterator<Item = &str> {
 /// A `JwtProvider` from `TOLLGATE_ISSUER`, `TOLLGATE_AUDIENCE`, `TOLLGATE_JWKS_URL` and
 /// `TOLLGATE_ALGORITHMS`.
 pub(crate) async fn provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
-    Ok(builder_from_env()?.build().await?)
+    Ok(builder_from_env(None)?.build().await?)
+}
+
+/// As [`provider_from_env`], with `TOLLGATE_AUDIENCE` optional: unset, the accepted audience is
+/// `resource` alone (RFC 8707: tokens issued for this resource).
+pub(crate) async fn provider_for_resource_from_env(
+    resource: &str,
+) -> Result<JwtProvider, Box<dyn std::error::Error>> {
+    Ok(builder_from_env(Some(resource))?.build().await?)
 }
 
 /// As [`provider_from_env`], plus `TOLLGATE_JWKS_SEED`: a JWKS file used as the starting key
 /// set, so a cold start verifies without waiting for the issuer.
 pub(crate) async fn seeded_provider_from_env() -> Result<JwtProvider, Box<dyn std::error::Error>> {
-    let builder = builder_from_env()?;
+    let builder = builder_from_env(None)?;
     let Some(path) = optional("TOLLGATE_JWKS_SEED") else {
         return Ok(builder.build().await?);
     };
@@ -52,11 +60,17 @@ pub(crate) async fn seeded_provider_from_env() -> Result<JwtProvider, Box<dyn st
     })
 }
 
-/// The `JwtProvider` settings the `TOLLGATE_*` variables name.
-fn builder_from_env() -> Result<JwtProviderBuilder, String> {
+/// The `JwtProvider` settings the `TOLLGATE_*` variables name; `default_audience` stands in for
+/// an unset `TOLLGATE_AUDIENCE`.
+fn builder_from_env(default_audience: Option<&str>) -> Result<JwtProviderBuilder, String> {
     let issuer = required("TOLLGATE_ISSUER", "https://issuer.example.com/")?;
-    let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
-    let mut builder = JwtProvider::builder(issuer).audiences(list(&audiences));
+    let mut builder = match (optional("TOLLGATE_AUDIENCE"), default_audience) {
+        (None, Some(default)) => JwtProvider::builder(issuer).audience(default),
+        _ => {
+            let audiences = required("TOLLGATE_AUDIENCE", "my-api")?;
+            JwtProvider::builder(issuer).audiences(list(&audiences))
+        }
+    };
     if let Some(url) = optional("TOLLGATE_JWKS_URL") {
         builder = builder.jwks_url(url);
     }

@@ -1,5 +1,6 @@
-//! [`AuthLayerBuilder`]: where credentials are read, the realm, the responder, optional
-//! authentication and typed claims, checked in `build()`.
+//! [`AuthLayerBuilder`]: where credentials are read, the realm, the responder, the RFC 9728
+//! metadata the challenges name, optional authentication and typed claims, checked in
+//! `build()`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::error::{fits_quoted_string, AuthError, ConfigError};
 use crate::principal::{Claims, Principal};
 use crate::provider::Provider;
 use crate::rejection::{default_response, ErrorResponder, DEFAULT_REALM};
+use crate::resource_metadata::check_metadata_url;
 
 /// Configures an [`AuthLayer`]. Created by [`AuthLayer::builder`].
 #[must_use]
@@ -26,6 +28,7 @@ pub struct AuthLayerBuilder {
     responder: Arc<dyn ErrorResponder>,
     custom_responder: bool,
     claims: Option<ClaimsHook>,
+    resource_metadata: Option<String>,
     #[cfg(feature = "lambda")]
     gateway: Option<crate::lambda::GatewayIdentity>,
 }
@@ -38,7 +41,8 @@ impl fmt::Debug for AuthLayerBuilder {
             .field("extractor", &self.extractor)
             .field("cookie_origins", &self.cookie_origins)
             .field("optional", &self.optional)
-            .field("realm", &self.realm);
+            .field("realm", &self.realm)
+            .field("resource_metadata", &self.resource_metadata);
         #[cfg(feature = "lambda")]
         debug.field("trust_gateway", &self.gateway.is_some());
         debug.finish_non_exhaustive()
@@ -59,6 +63,7 @@ impl AuthLayerBuilder {
             responder: Arc::new(default_response),
             custom_responder: false,
             claims: None,
+            resource_metadata: None,
             #[cfg(feature = "lambda")]
             gateway: None,
         }
@@ -66,7 +71,9 @@ impl AuthLayerBuilder {
 
     pub(super) fn into_shared(self) -> Shared {
         Shared {
-            mark_rejecter: self.custom_responder || self.realm != DEFAULT_REALM,
+            mark_rejecter: self.custom_responder
+                || self.realm != DEFAULT_REALM
+                || self.resource_metadata.is_some(),
             provider: self.provider,
             extractor: self.extractor,
             cookie_origins: self.cookie_origins,
@@ -74,6 +81,7 @@ impl AuthLayerBuilder {
             realm: self.realm.into_boxed_str(),
             responder: self.responder,
             claims: self.claims,
+            resource_metadata: self.resource_metadata.map(String::into_boxed_str),
             #[cfg(feature = "lambda")]
             gateway: self.gateway,
         }
@@ -127,6 +135,24 @@ impl AuthLayerBuilder {
         self
     }
 
+    /// Points every 401 challenge, and every 403 `insufficient_scope` one, from this layer,
+    /// its guards and the extractors behind it to the RFC 9728 metadata document of `metadata`
+    /// (`WWW-Authenticate: Bearer realm="api", resource_metadata="…"`), as the MCP
+    /// authorization specification requires. A plain 403 (a guard's denial for other reasons
+    /// than scope) stays without a challenge: RFC 6750 defines none, and MCP asks for one only
+    /// on `insufficient_scope`. Serve the document itself with
+    /// [`ResourceMetadata::service`](crate::resource_metadata::ResourceMetadata::service).
+    pub fn resource_metadata(self, metadata: &crate::resource_metadata::ResourceMetadata) -> Self {
+        self.resource_metadata_url(metadata.metadata_url())
+    }
+
+    /// As [`resource_metadata`](Self::resource_metadata), for a metadata document served
+    /// elsewhere: `url` is its absolute URL, checked in `build()`.
+    pub fn resource_metadata_url(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
     /// Lets requests without any credential through, with no principal (and an [`Anonymous`](super::Anonymous)
     /// marker in their extensions). A credential that is present but invalid is still
     /// rejected.
@@ -171,8 +197,9 @@ impl AuthLayerBuilder {
     /// Checks the configuration.
     ///
     /// # Errors
-    /// When no credential source is configured, the size limit is zero, the realm cannot be
-    /// written inside a quoted string, or a trusted origin is not `scheme://host[:port]`.
+    /// When no credential source is configured, the size limit is zero, the realm or the
+    /// resource metadata URL cannot be written inside a quoted string, the metadata URL is not
+    /// an absolute http(s) URL, or a trusted origin is not `scheme://host[:port]`.
     pub fn build(mut self) -> Result<AuthLayer, ConfigError> {
         self.cookie_origins.trusted = self
             .cookie_origins
@@ -195,6 +222,9 @@ impl AuthLayerBuilder {
                 "realm {:?} must be non-empty printable ASCII without `\"` or `\\`",
                 self.realm
             )));
+        }
+        if let Some(url) = &self.resource_metadata {
+            check_metadata_url(url)?;
         }
         Ok(AuthLayer {
             shared: Arc::new(self.into_shared()),

@@ -23,9 +23,12 @@ pub(crate) struct Shared {
     pub(crate) realm: Box<str>,
     pub(crate) responder: Arc<dyn ErrorResponder>,
     pub(crate) claims: Option<ClaimsHook>,
-    /// Whether requests carry a [`Rejecter`]: only with a custom realm or responder. Without
-    /// one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which is then the
-    /// same answer, and the request path saves an extension and a shared reference count.
+    /// The RFC 9728 metadata URL the challenges name, if any.
+    pub(crate) resource_metadata: Option<Box<str>>,
+    /// Whether requests carry a [`Rejecter`]: only with a custom realm, responder or metadata
+    /// URL. Without one, guards answer with [`default_response`] and [`DEFAULT_REALM`], which
+    /// is then the same answer, and the request path saves an extension and a shared
+    /// reference count.
     pub(crate) mark_rejecter: bool,
     /// Set by [`trust_gateway`](super::AuthLayerBuilder::trust_gateway).
     #[cfg(feature = "lambda")]
@@ -87,8 +90,11 @@ impl Shared {
     }
 
     fn respond(&self, error: &AuthError, headers: &HeaderMap) -> http::Response<bytes::Bytes> {
-        self.responder
-            .respond(error, &RejectionContext::for_request(&self.realm, headers))
+        let mut context = RejectionContext::for_request(&self.realm, headers);
+        if let Some(url) = &self.resource_metadata {
+            context = context.with_resource_metadata(url);
+        }
+        self.responder.respond(error, &context)
     }
 }
 

@@ -21,7 +21,9 @@
 //! # Responses
 //! - Guard passes: the inner service is called.
 //! - A scope guard denies: 403 with `WWW-Authenticate: Bearer realm="…",
-//!   error="insufficient_scope", …, scope="…"` naming the required scopes (RFC 6750 §3.1).
+//!   error="insufficient_scope", …, scope="…"` naming the required scopes (RFC 6750 §3.1),
+//!   and `resource_metadata="…"` when the `AuthLayer` names an RFC 9728
+//!   [metadata document](crate::resource_metadata).
 //! - Any other guard denies: 403 with a terse body and no challenge (RFC 6750 defines none,
 //!   and another token would not help).
 //! - No principal, but the request passed an [optional](crate::auth::AuthLayerBuilder::optional)

@@ -2,7 +2,9 @@
 //! a [`GuardLayer`](crate::GuardLayer) behind it, or an axum extractor.
 //!
 //! By default ([`default_response`]): 401 with an RFC 6750 `WWW-Authenticate` challenge, 403
-//! with `error="insufficient_scope"` when a scope guard denies, 503 with `Retry-After` when the
+//! with `error="insufficient_scope"` when a scope guard denies (both with
+//! `resource_metadata="…"` when the layer names an RFC 9728
+//! [metadata document](crate::resource_metadata)), 503 with `Retry-After` when the
 //! issuer's keys cannot be loaded, each with a short JSON body; gRPC calls get the same outcomes
 //! as gRPC statuses. An [`ErrorResponder`], set with
 //! [`AuthLayerBuilder::error_responder`](crate::auth::AuthLayerBuilder::error_responder),

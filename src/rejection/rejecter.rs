@@ -1,6 +1,7 @@
 //! How guards and extractors behind an [`AuthLayer`](crate::AuthLayer) answer exactly as the
 //! layer would: the layer stores its [`Rejecter`] in each request it admits (only when its
-//! realm or responder differs from the defaults), and [`respond_to`] uses it.
+//! realm or responder differs from the defaults, or it names a resource metadata document),
+//! and [`respond_to`] uses it.
 
 use std::sync::Arc;
 

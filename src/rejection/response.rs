@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-use crate::error::{AuthError, AuthErrorKind};
+use crate::error::{fits_quoted_string, AuthError, AuthErrorKind};
 
 /// What a responder knows about the rejected request: the realm to challenge with, whether the
 /// request is a gRPC call, and the request's headers (for content negotiation or a request id).
@@ -19,6 +19,7 @@ pub struct RejectionContext<'a> {
     realm: &'a str,
     grpc: bool,
     headers: Option<&'a HeaderMap>,
+    resource_metadata: Option<&'a str>,
 }
 
 impl<'a> RejectionContext<'a> {
@@ -29,6 +30,7 @@ impl<'a> RejectionContext<'a> {
             realm,
             grpc: false,
             headers: None,
+            resource_metadata: None,
         }
     }
 
@@ -40,7 +42,22 @@ impl<'a> RejectionContext<'a> {
             realm,
             grpc: is_grpc(headers),
             headers: Some(headers),
+            resource_metadata: None,
         }
+    }
+
+    /// The same context, with challenges pointing to the RFC 9728 metadata document at `url`
+    /// (`resource_metadata="…"`). `url` must fit in a quoted-string; the layer checks this
+    /// when it is configured with
+    /// [`AuthLayerBuilder::resource_metadata`](crate::auth::AuthLayerBuilder::resource_metadata).
+    pub fn with_resource_metadata(mut self, url: &'a str) -> Self {
+        self.resource_metadata = Some(url);
+        self
+    }
+
+    /// The URL of the resource's RFC 9728 metadata document, when the layer names one.
+    pub fn resource_metadata(&self) -> Option<&'a str> {
+        self.resource_metadata
     }
 
     /// The `realm` of the `WWW-Authenticate` challenge.
@@ -65,6 +82,7 @@ impl fmt::Debug for RejectionContext<'_> {
         f.debug_struct("RejectionContext")
             .field("realm", &self.realm)
             .field("grpc", &self.grpc)
+            .field("resource_metadata", &self.resource_metadata)
             .finish_non_exhaustive()
     }
 }
@@ -125,7 +143,8 @@ where
 /// tollgate's standard rejection.
 ///
 /// For HTTP: the error's status, the RFC 6750 `WWW-Authenticate` challenge (none for 503 and
-/// for a non-scope 403), `Retry-After` for 503, `Cache-Control: no-store`, and a short JSON body
+/// for a non-scope 403; with `resource_metadata="…"` (RFC 9728 §5.1) when the context names
+/// a [metadata document](crate::resource_metadata)), `Retry-After` for 503, `Cache-Control: no-store`, and a short JSON body
 /// `{"error": "...", "error_description": "..."}` with no internal detail.
 ///
 /// For gRPC ([`RejectionContext::is_grpc`]): a trailers-only response, HTTP 200 with
@@ -144,7 +163,15 @@ pub fn default_response(error: &AuthError, context: &RejectionContext<'_>) -> Re
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(challenge) = error.www_authenticate(context.realm()) {
+    if let Some(mut challenge) = error.www_authenticate(context.realm()) {
+        if let Some(url) = context
+            .resource_metadata()
+            .filter(|u| fits_quoted_string(u))
+        {
+            challenge.push_str(", resource_metadata=\"");
+            challenge.push_str(url);
+            challenge.push('"');
+        }
         if let Ok(value) = HeaderValue::try_from(challenge) {
             headers.insert(WWW_AUTHENTICATE, value);
         }

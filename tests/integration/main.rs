@@ -23,6 +23,7 @@ mod lambda;
 #[cfg(feature = "lambda")]
 mod lambda_emulator;
 mod layer;
+mod mcp;
 mod msrv;
 mod plain_hyper;
 mod properties;
