@@ -490,7 +490,7 @@ impl Inner {
     }
 }
 
-async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
+pub(crate) async fn read_bounded(mut response: reqwest::Response) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.ok()? {
         if body.len() + chunk.len() > MAX_ANSWER_BYTES {
@@ -505,7 +505,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn digest_of(token: &str) -> Key {
+pub(crate) fn digest_of(token: &str) -> Key {
     let mut key = [0; 32];
     key.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
     key

@@ -42,6 +42,7 @@ pub use crate::jose::{Algorithm, UnknownAlgorithm};
 pub use builder::JwtProviderBuilder;
 pub use provider::JwtProvider;
 
+pub(crate) use policy::numeric_date;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use policy::ClaimPolicy;
 pub(crate) use verified::TokenKey;

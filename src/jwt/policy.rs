@@ -96,7 +96,7 @@ impl ClaimPolicy {
 
 /// A NumericDate (RFC 7519 §2): a JSON number of seconds, possibly fractional. Strings, booleans
 /// and other types are refused rather than coerced.
-fn numeric_date(value: Option<&Value>) -> Result<Option<f64>, Reason> {
+pub(crate) fn numeric_date(value: Option<&Value>) -> Result<Option<f64>, Reason> {
     match value {
         None => Ok(None),
         Some(Value::Number(n)) => match n.as_f64() {
