@@ -122,6 +122,7 @@
 )]
 
 pub mod alb;
+mod answer_cache;
 pub mod api_key;
 pub mod auth;
 pub mod auth0;

@@ -174,7 +174,7 @@ mod provider;
 pub use credential::{MAX_CREDENTIAL_LEN, MAX_EXPIRES_SECS, MAX_FUTURE_SECS};
 pub use guard::{arn_matches, ArnMatches, ArnPattern};
 pub use presign::{AwsCredentials, Presigner};
-pub(crate) use provider::{digest_of, read_bounded};
+pub(crate) use provider::read_bounded;
 pub use provider::{AwsIam, AwsIamBuilder};
 
 /// What every credential starts with; [`Providers`](crate::Providers) routes bearer tokens

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::cache::Cache;
 use super::provider::{Inner, Introspection};
 use super::response::AnswerPolicy;
+use crate::answer_cache::AnswerCache;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::fetch::{is_loopback, Fetcher, DEFAULT_MAX_BYTES};
@@ -264,7 +264,7 @@ impl IntrospectionBuilder {
                 ttl: self.ttl.as_secs(),
                 negative_ttl: self.negative_ttl.as_secs(),
                 clock: self.clock,
-                cache: Cache::new(self.max_cached),
+                cache: AnswerCache::new(self.max_cached),
             }),
         })
     }

@@ -116,7 +116,6 @@
 //! uncached. Each replica has its own cache, so the budget holds per replica.
 
 mod builder;
-mod cache;
 mod provider;
 mod response;
 

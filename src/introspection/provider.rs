@@ -10,9 +10,9 @@ use base64::Engine as _;
 use url::form_urlencoded;
 
 use super::builder::{ClientAuthMethod, IntrospectionBuilder, Secret};
-use super::cache::{Answer, Cache, Key, Outcome};
 use super::response::{parse, AnswerPolicy, Checked};
-use crate::aws_iam::{digest_of, read_bounded};
+use crate::answer_cache::{key_of, AnswerCache, Key};
+use crate::aws_iam::read_bounded;
 use crate::clock::{unix_millis, Clock};
 use crate::credential::{Credential, CredentialKind};
 use crate::error::{AuthError, Reason};
@@ -46,7 +46,7 @@ pub(super) struct Inner {
     /// Seconds a refusal is kept.
     pub(super) negative_ttl: u64,
     pub(super) clock: Arc<dyn Clock>,
-    pub(super) cache: Cache,
+    pub(super) cache: AnswerCache<Outcome>,
 }
 
 impl fmt::Debug for Introspection {
@@ -65,6 +65,10 @@ impl fmt::Debug for Introspection {
             .finish()
     }
 }
+
+type Outcome = Result<Principal, AuthError>;
+/// An outcome, and until when it may be kept (seconds since the Unix epoch; `None`: never).
+type Answer = (Outcome, Option<u64>);
 
 /// What to do with a token that has no settled answer.
 enum Next {
@@ -117,7 +121,7 @@ impl Inner {
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
             return Next::Done(Err(AuthError::invalid_token(Reason::TooLarge)));
         }
-        let key = digest_of(token);
+        let key = key_of(token);
         match self.cache.get(&key, self.now()) {
             Some(outcome) => Next::Done(outcome),
             None => Next::Ask(key),
@@ -130,7 +134,7 @@ impl Inner {
         let Some(flight) = self.cache.join(key, self.now()) else {
             return self.ask(token).await.0;
         };
-        let (outcome, until) = flight.0.get_or_init(|| self.ask(token)).await.clone();
+        let (outcome, until) = flight.answer(self.ask(token)).await;
         self.cache.settle(key, &flight, &outcome, until);
         outcome
     }

@@ -1,43 +1,64 @@
-//! Answers per token digest: settled ones until they may no longer be trusted, and the
-//! introspection call in flight that concurrent first uses of a token share.
+//! Answers per credential digest, for providers that ask a remote verifier (AWS STS, a token
+//! introspection endpoint): settled answers until they may no longer be trusted, and the call
+//! in flight that concurrent first uses of a credential share. Bounded; expired answers are
+//! dropped first when it is full.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use aws_lc_rs::digest;
 use tokio::sync::OnceCell;
 
-use crate::error::AuthError;
-use crate::principal::Principal;
+/// SHA-256 of the credential: the credential itself is never kept.
+pub(crate) type Key = [u8; 32];
 
-/// SHA-256 of the token: the token itself is never kept.
-pub(super) type Key = [u8; 32];
-pub(super) type Outcome = Result<Principal, AuthError>;
-/// An outcome and until when it may be kept (seconds since the Unix epoch; `None`: never).
-pub(super) type Answer = (Outcome, Option<u64>);
-
-pub(super) struct Cache {
-    inner: Mutex<Slots>,
+/// The key of `credential`.
+pub(crate) fn key_of(credential: &str) -> Key {
+    let mut key = [0; 32];
+    key.copy_from_slice(digest::digest(&digest::SHA256, credential.as_bytes()).as_ref());
+    key
 }
 
-struct Slots {
-    slots: HashMap<Key, Slot>,
+pub(crate) struct AnswerCache<T> {
+    inner: Mutex<Slots<T>>,
+}
+
+struct Slots<T> {
+    slots: HashMap<Key, Slot<T>>,
     capacity: usize,
 }
 
-enum Slot {
+enum Slot<T> {
     /// Kept while `now < until` (seconds since the Unix epoch).
     Settled {
-        outcome: Outcome,
+        answer: T,
         until: u64,
     },
-    InFlight(Arc<OnceCell<Answer>>),
+    InFlight(Flight<T>),
 }
 
-/// A call for one token: its cell, shared by everyone who asked while it was in flight.
-pub(super) struct Flight(pub(super) Arc<OnceCell<Answer>>);
+/// A call for one credential, shared by everyone who asked while it was in flight: its answer,
+/// and until when that answer may be kept (`None`: never).
+pub(crate) struct Flight<T>(Arc<OnceCell<(T, Option<u64>)>>);
 
-impl Cache {
-    pub(super) fn new(capacity: usize) -> Self {
+impl<T> Clone for Flight<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T: Clone> Flight<T> {
+    /// The flight's answer: `call`'s, unless another user of the flight ran it first.
+    pub(crate) async fn answer<F>(&self, call: F) -> (T, Option<u64>)
+    where
+        F: std::future::Future<Output = (T, Option<u64>)>,
+    {
+        self.0.get_or_init(|| call).await.clone()
+    }
+}
+
+impl<T: Clone> AnswerCache<T> {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self {
             inner: Mutex::new(Slots {
                 slots: HashMap::new(),
@@ -46,28 +67,29 @@ impl Cache {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Slots> {
+    fn lock(&self) -> MutexGuard<'_, Slots<T>> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn len(&self) -> usize {
+    /// How many credentials have an answer, settled or in flight.
+    pub(crate) fn len(&self) -> usize {
         self.lock().slots.len()
     }
 
     /// The settled answer for `key`, if still valid at `now`.
-    pub(super) fn get(&self, key: &Key, now: u64) -> Option<Outcome> {
+    pub(crate) fn get(&self, key: &Key, now: u64) -> Option<T> {
         match self.lock().slots.get(key) {
-            Some(Slot::Settled { outcome, until }) if now < *until => Some(outcome.clone()),
+            Some(Slot::Settled { answer, until }) if now < *until => Some(answer.clone()),
             _ => None,
         }
     }
 
     /// The call in flight for `key`, joined or started; `None` when the cache is full of calls
     /// in flight (the call then goes alone, uncached).
-    pub(super) fn join(&self, key: Key, now: u64) -> Option<Flight> {
+    pub(crate) fn join(&self, key: Key, now: u64) -> Option<Flight<T>> {
         let mut cache = self.lock();
-        if let Some(Slot::InFlight(cell)) = cache.slots.get(&key) {
-            return Some(Flight(cell.clone()));
+        if let Some(Slot::InFlight(flight)) = cache.slots.get(&key) {
+            return Some(flight.clone());
         }
         if cache.slots.len() >= cache.capacity {
             cache
@@ -81,31 +103,26 @@ impl Cache {
                 .find_map(|(k, slot)| matches!(slot, Slot::Settled { .. }).then_some(*k))?;
             cache.slots.remove(&victim);
         }
-        let cell = Arc::new(OnceCell::new());
-        cache.slots.insert(key, Slot::InFlight(cell.clone()));
-        Some(Flight(cell))
+        let flight = Flight(Arc::new(OnceCell::new()));
+        cache.slots.insert(key, Slot::InFlight(flight.clone()));
+        Some(flight)
     }
 
-    /// Ends `flight`: keeps `outcome` until `until`, or forgets it (`None`: not to be kept, or
-    /// already past). Only the flight that is still current for `key` settles it.
-    pub(super) fn settle(&self, key: Key, flight: &Flight, outcome: &Outcome, until: Option<u64>) {
+    /// Ends `flight`: keeps `answer` until `until`, or forgets it (`None`: not to be kept).
+    /// Only the flight that is still current for `key` settles it.
+    pub(crate) fn settle(&self, key: Key, flight: &Flight<T>, answer: &T, until: Option<u64>) {
         let mut cache = self.lock();
-        if let Some(Slot::InFlight(current)) = cache.slots.get(&key) {
-            if Arc::ptr_eq(current, &flight.0) {
-                match until {
-                    Some(until) => {
-                        cache.slots.insert(
-                            key,
-                            Slot::Settled {
-                                outcome: outcome.clone(),
-                                until,
-                            },
-                        );
-                    }
-                    None => {
-                        cache.slots.remove(&key);
-                    }
-                }
+        let current = matches!(cache.slots.get(&key), Some(Slot::InFlight(f)) if Arc::ptr_eq(&f.0, &flight.0));
+        if !current {
+            return;
+        }
+        match until {
+            Some(until) => {
+                let answer = answer.clone();
+                cache.slots.insert(key, Slot::Settled { answer, until });
+            }
+            None => {
+                cache.slots.remove(&key);
             }
         }
     }
@@ -114,10 +131,11 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Reason;
 
-    fn refused() -> Outcome {
-        Err(AuthError::invalid_token(Reason::Inactive))
+    type Cache = AnswerCache<&'static str>;
+
+    fn refused() -> &'static str {
+        "refused"
     }
 
     #[test]
@@ -125,7 +143,7 @@ mod tests {
         let cache = Cache::new(2);
         let first = cache.join([1; 32], 100).expect("flight");
         let second = cache.join([1; 32], 100).expect("joined");
-        assert!(Arc::ptr_eq(&first.0, &second.0), "one call per token");
+        assert!(Arc::ptr_eq(&first.0, &second.0), "one call per credential");
         assert!(cache.get(&[1; 32], 100).is_none(), "in flight, not settled");
         cache.settle([1; 32], &first, &refused(), Some(110));
         assert!(cache.get(&[1; 32], 109).is_some());
