@@ -118,7 +118,10 @@ impl Inner {
 
     /// A cached answer, a local refusal, or the key to ask under.
     fn next(&self, token: &str) -> Next {
-        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+        if token.is_empty() {
+            return Next::Done(Err(AuthError::invalid_token(Reason::Malformed)));
+        }
+        if token.len() > MAX_TOKEN_LEN {
             return Next::Done(Err(AuthError::invalid_token(Reason::TooLarge)));
         }
         let key = key_of(token);
@@ -150,9 +153,7 @@ impl Inner {
         let status = response.status().as_u16();
         match status {
             200 => {}
-            401 | 403 => {
-                return self.misconfigured(status);
-            }
+            401 | 403 => return self.misconfigured(status),
             _ => return self.unavailable("unexpected HTTP status"),
         }
         let Some(body) = read_bounded(response).await else {
@@ -171,7 +172,7 @@ impl Inner {
     /// An active token that passed every check: kept until the earlier of its `exp` and the
     /// revocation budget (RFC 7662 §4: never past `exp`).
     fn accepted(&self, checked: Checked, now: u64) -> Answer {
-        let budget = now + self.ttl;
+        let budget = now.saturating_add(self.ttl);
         let until = checked.expires_at.map_or(budget, |exp| exp.min(budget));
         let principal = Principal::builder(self.name.clone())
             .subject(checked.subject)
@@ -218,7 +219,7 @@ impl Inner {
     /// The token is not acceptable: kept briefly, so a repeat costs no call.
     fn refused(&self, reason: Reason, now: u64) -> Answer {
         tracing::debug!(target: "tollgate::introspection", ?reason, "token refused");
-        let until = now + self.negative_ttl;
+        let until = now.saturating_add(self.negative_ttl);
         (
             Err(AuthError::invalid_token(reason)),
             (self.negative_ttl > 0).then_some(until),

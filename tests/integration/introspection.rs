@@ -348,6 +348,10 @@ async fn introspection_answers_that_are_no_answer_are_503_and_never_cached() {
         (AuthErrorKind::InvalidToken, Reason::TooLarge),
         "refused without a call"
     );
+    assert_eq!(
+        failure(provider.verify("").await),
+        (AuthErrorKind::InvalidToken, Reason::Malformed)
+    );
 }
 
 #[tokio::test]
