@@ -5,14 +5,13 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
-
+use super::discovery::discover;
 use super::provider::{Inner, Introspection};
 use super::response::AnswerPolicy;
 use crate::answer_cache::AnswerCache;
 use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
-use crate::fetch::{is_loopback, Fetcher, DEFAULT_MAX_BYTES};
+use crate::fetch::is_loopback;
 
 /// How this server authenticates to the introspection endpoint (RFC 7662 §2.1 requires it to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -271,7 +270,7 @@ impl IntrospectionBuilder {
 }
 
 /// `https`, or `http` on loopback; a host; no userinfo or fragment.
-fn checked_url(raw: &str, what: &str) -> Result<reqwest::Url, ConfigError> {
+pub(super) fn checked_url(raw: &str, what: &str) -> Result<reqwest::Url, ConfigError> {
     let invalid = |why: &str| ConfigError::Invalid(format!("{what} `{raw}`: {why}"));
     let url = reqwest::Url::parse(raw).map_err(|e| invalid(&e.to_string()))?;
     match url.scheme() {
@@ -296,49 +295,6 @@ fn checked_url(raw: &str, what: &str) -> Result<reqwest::Url, ConfigError> {
     Ok(url)
 }
 
-/// `introspection_endpoint` from OpenID Connect discovery, else from RFC 8414 metadata.
-async fn discover(issuer: &str, timeout: Duration) -> Result<String, ConfigError> {
-    #[derive(Deserialize)]
-    struct Metadata {
-        issuer: String,
-        introspection_endpoint: Option<String>,
-    }
-    let fetcher = Fetcher::new(timeout, DEFAULT_MAX_BYTES, false)?;
-    let trimmed = issuer.trim_end_matches('/');
-    let oidc = format!("{trimmed}/.well-known/openid-configuration");
-    let mut failure = None;
-    for url in [oidc, oauth_metadata_url(issuer)?] {
-        let reason = match fetcher.get_json::<Metadata>(&url).await {
-            Ok(doc) if doc.issuer != issuer => format!(
-                "the document names issuer `{}`, not `{issuer}` (they must match exactly, trailing slash included)",
-                doc.issuer
-            ),
-            Ok(Metadata {
-                introspection_endpoint: Some(endpoint),
-                ..
-            }) => return Ok(endpoint),
-            Ok(_) => "the document has no `introspection_endpoint`; set it with .endpoint(…)".into(),
-            Err(e) => e.to_string(),
-        };
-        failure.get_or_insert((url, reason));
-    }
-    let (url, reason) = failure.unwrap_or_default();
-    Err(ConfigError::Discovery { url, reason })
-}
-
-/// RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
-fn oauth_metadata_url(issuer: &str) -> Result<String, ConfigError> {
-    let url = checked_url(issuer, "issuer")?;
-    let path = url.path().trim_end_matches('/');
-    let mut origin = url.clone();
-    origin.set_path("");
-    origin.set_query(None);
-    Ok(format!(
-        "{}/.well-known/oauth-authorization-server{path}",
-        origin.as_str().trim_end_matches('/')
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,19 +313,6 @@ mod tests {
         ] {
             assert!(checked_url(bad, "e").is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn rfc_8414_metadata_url() {
-        let url = |issuer: &str| oauth_metadata_url(issuer).unwrap_or_default();
-        assert_eq!(
-            url("https://as.example"),
-            "https://as.example/.well-known/oauth-authorization-server"
-        );
-        assert_eq!(
-            url("https://as.example/tenant/1/"),
-            "https://as.example/.well-known/oauth-authorization-server/tenant/1"
-        );
     }
 
     #[test]

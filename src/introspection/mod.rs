@@ -116,6 +116,7 @@
 //! uncached. Each replica has its own cache, so the budget holds per replica.
 
 mod builder;
+mod discovery;
 mod provider;
 mod response;
 

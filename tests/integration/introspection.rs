@@ -462,3 +462,47 @@ fn introspection_server_example_names_the_bad_variable() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("TOLLGATE_INTROSPECTION_TTL"), "{stderr}");
 }
+
+#[tokio::test]
+async fn introspection_discovery_checks_the_issuer_and_needs_an_endpoint() {
+    let server = JwksServer::start(200, String::new()).await;
+    let issuer = server.url.trim_end_matches("/jwks").to_owned();
+    let build = || {
+        Introspection::builder(issuer.as_str())
+            .client("rs", "secret")
+            .audience("api")
+            .build()
+    };
+    server.set(
+        200,
+        format!(r#"{{"issuer":"{issuer}","introspection_endpoint":"{issuer}/introspect"}}"#),
+    );
+    let found = build().await.expect("discovered");
+    assert_eq!(found.endpoint(), format!("{issuer}/introspect"));
+
+    let cases = [
+        (
+            r#"{"issuer":"https://elsewhere.example","introspection_endpoint":"https://elsewhere.example/i"}"#.to_owned(),
+            "names issuer",
+        ),
+        (format!(r#"{{"issuer":"{issuer}"}}"#), "no `introspection_endpoint`"),
+        (
+            format!(r#"{{"issuer":"{issuer}","introspection_endpoint":"http://idp.example/i"}}"#),
+            "loopback addresses only",
+        ),
+    ];
+    for (document, expected) in cases {
+        server.set(200, document);
+        let error = build().await.err().map(|e| e.to_string());
+        assert!(
+            error.as_deref().is_some_and(|e| e.contains(expected)),
+            "{expected}: {error:?}"
+        );
+    }
+    server.set(404, String::new());
+    let error = build().await.err().map(|e| e.to_string());
+    assert!(
+        error.is_some_and(|e| e.contains("/.well-known/openid-configuration")),
+        "names the document it tried first"
+    );
+}
