@@ -185,6 +185,12 @@ pub enum Reason {
     /// AWS STS, which the [`aws_iam`](crate::aws_iam) provider asks who signed a credential,
     /// could not be reached, timed out, or gave no usable answer.
     StsUnavailable,
+    /// The token introspection endpoint ([`introspection`](crate::introspection)) says the
+    /// token is not active (unknown, expired, revoked, or not for this caller to see).
+    Inactive,
+    /// The token introspection endpoint could not be reached, timed out, refused this
+    /// server's client credentials, or gave no usable answer.
+    IntrospectionUnavailable,
 }
 
 /// A per-request authentication failure.

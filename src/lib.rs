@@ -97,7 +97,8 @@
 //!   behind one layer), [`jwt`], [`jwks`] (key sets: refresh, outages, a seed for cold starts,
 //!   sharing one between providers), the presets [`cognito`], [`auth0`], [`okta`],
 //!   [`api_key`], [`alb`] (an Application Load Balancer's signed user claims), and
-//!   [`aws_iam`] (AWS IAM callers, verified by STS);
+//!   [`aws_iam`] (AWS IAM callers, verified by STS), [`introspection`] (opaque tokens checked
+//!   by the issuer's RFC 7662 introspection endpoint);
 //! - [`lambda`] (feature `lambda`: identities API Gateway verified, a Lambda authorizer);
 //! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
 //!   [`manual`] (the threat model, the verified-token cache, provider notes).
@@ -122,6 +123,7 @@
 )]
 
 pub mod alb;
+mod answer_cache;
 pub mod api_key;
 pub mod auth;
 pub mod auth0;
@@ -139,6 +141,7 @@ mod fetch;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;
+pub mod introspection;
 mod jose;
 pub mod jwks;
 pub mod jwt;
@@ -182,6 +185,7 @@ mod send_sync {
         assert_send_sync::<crate::Providers>();
         assert_send_sync::<crate::alb::Alb>();
         assert_send_sync::<crate::aws_iam::AwsIam>();
+        assert_send_sync::<crate::introspection::Introspection>();
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();

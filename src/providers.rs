@@ -14,6 +14,9 @@
 //!   are never merged, so one issuer's keys can never vouch for another issuer's tokens;
 //! - a bearer token starting with `tollgate-aws-v1.` goes to the provider added with
 //!   [`aws_iam`](ProvidersBuilder::aws_iam), and is never decoded as a JWT;
+//! - any other bearer token not shaped like a JWT (three base64url segments) is opaque, and
+//!   goes to the provider added with [`introspection`](ProvidersBuilder::introspection);
+//!   without one it is refused as malformed;
 //! - a repeat token is not decoded at all: it is answered by the provider added with
 //!   [`jwt`](ProvidersBuilder::jwt) whose verified-token cache holds it, exactly as that provider
 //!   would answer (the cache's re-checks of expiry and keys included). Only tokens that passed
@@ -21,7 +24,8 @@
 //!   routes to.
 //!
 //! A token whose `iss` names no configured issuer is rejected with 401 `invalid_token` at once,
-//! with no network call (an attacker choosing the `iss` cannot make the service fetch anything).
+//! with no network call (an attacker choosing the `iss` cannot make the service fetch anything),
+//! even when an introspection provider is configured: a JWT is never introspected by default.
 //! The principal's [`provider`](crate::Principal::provider) is the name of the provider that
 //! accepted the request.
 //!
@@ -51,6 +55,7 @@ use serde_json::Value;
 use crate::aws_iam::{AwsIam, CREDENTIAL_PREFIX};
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
+use crate::introspection::Introspection;
 use crate::jose::{parse, unverified_claims, Algorithm};
 use crate::jwt::{JwtProvider, TokenKey};
 use crate::principal::Principal;
@@ -70,6 +75,7 @@ struct Inner {
     api_keys: Option<Arc<dyn Provider>>,
     alb: Option<Arc<dyn Provider>>,
     aws_iam: Option<AwsIam>,
+    introspection: Option<Introspection>,
     sources: Vec<CredentialSource>,
 }
 
@@ -87,6 +93,10 @@ impl fmt::Debug for Providers {
             .field("api_keys", &self.inner.api_keys.as_ref().map(|p| p.name()))
             .field("alb", &self.inner.alb.as_ref().map(|p| p.name()))
             .field("aws_iam", &self.inner.aws_iam.as_ref().map(|p| p.name()))
+            .field(
+                "introspection",
+                &self.inner.introspection.as_ref().map(|p| p.name()),
+            )
             .finish()
     }
 }
@@ -111,6 +121,7 @@ pub struct ProvidersBuilder {
     api_keys: Vec<Arc<dyn Provider>>,
     alb: Vec<Arc<dyn Provider>>,
     aws_iam: Vec<AwsIam>,
+    introspection: Vec<Introspection>,
 }
 
 impl fmt::Debug for ProvidersBuilder {
@@ -121,6 +132,7 @@ impl fmt::Debug for ProvidersBuilder {
             .field("api_keys", &self.api_keys.len())
             .field("alb", &self.alb.len())
             .field("aws_iam", &self.aws_iam.len())
+            .field("introspection", &self.introspection.len())
             .finish()
     }
 }
@@ -165,19 +177,28 @@ impl ProvidersBuilder {
         self
     }
 
+    /// The provider for opaque bearer tokens (not shaped like a JWT), checked by token
+    /// introspection (see [`introspection`](crate::introspection)). JWTs still go to the JWT
+    /// provider of their `iss`.
+    pub fn introspection(mut self, provider: Introspection) -> Self {
+        self.introspection.push(provider);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
     /// When no provider is given, two providers claim the same issuer, or more than one
-    /// API-key, ALB or AWS IAM provider is given.
+    /// API-key, ALB, AWS IAM or introspection provider is given.
     pub fn build(self) -> Result<Providers, ConfigError> {
         if self.issuers.is_empty()
             && self.api_keys.is_empty()
             && self.alb.is_empty()
             && self.aws_iam.is_empty()
+            && self.introspection.is_empty()
         {
             return Err(ConfigError::Missing(
-                "no providers: add some with .jwt(…), .issuer(…), .api_keys(…), .alb(…) or .aws_iam(…)",
+                "no providers: add some with .jwt(…), .issuer(…), .api_keys(…), .alb(…), .aws_iam(…) or .introspection(…)",
             ));
         }
         if self.alb.len() > 1 {
@@ -188,6 +209,11 @@ impl ProvidersBuilder {
         if self.aws_iam.len() > 1 {
             return Err(ConfigError::Invalid(
                 "more than one AWS IAM provider: `tollgate-aws-v1.` credentials are routed by their prefix, so configure one AwsIam".into(),
+            ));
+        }
+        if self.introspection.len() > 1 {
+            return Err(ConfigError::Invalid(
+                "more than one introspection provider: opaque tokens carry no issuer to route by, so configure one Introspection".into(),
             ));
         }
         if self.api_keys.len() > 1 {
@@ -226,6 +252,10 @@ impl ProvidersBuilder {
         if let Some(provider) = &aws_iam {
             add_sources(&mut sources, provider.default_sources());
         }
+        let introspection = self.introspection.into_iter().next();
+        if let Some(provider) = &introspection {
+            add_sources(&mut sources, provider.default_sources());
+        }
         Ok(Providers {
             inner: Arc::new(Inner {
                 by_issuer,
@@ -233,6 +263,7 @@ impl ProvidersBuilder {
                 api_keys,
                 alb,
                 aws_iam,
+                introspection,
                 sources,
             }),
         })
@@ -256,6 +287,7 @@ impl Providers {
             api_keys: Vec::new(),
             alb: Vec::new(),
             aws_iam: Vec::new(),
+            introspection: Vec::new(),
         }
     }
 
@@ -281,6 +313,9 @@ impl Providers {
                 .as_ref()
                 .map(|p| Route::To(p))
                 .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
+        }
+        if let (Some(provider), false) = (&self.inner.introspection, jwt_shaped(token)) {
+            return Ok(Route::To(provider));
         }
         if let Some(principal) = self.cached(token) {
             return Ok(Route::Cached(principal));
@@ -313,6 +348,22 @@ enum Route<'a> {
     /// A JWT provider's answer from its verified-token cache.
     Cached(Principal),
     To(&'a dyn Provider),
+}
+
+/// Three base64url segments, the first two non-empty: a JWS compact serialization's shape.
+/// Anything else is an opaque token.
+fn jwt_shaped(token: &str) -> bool {
+    let mut segments = token.split('.');
+    let shape = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    );
+    matches!(shape, (Some(header), Some(payload), Some(_), None) if !header.is_empty() && !payload.is_empty())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// The payload's `iss`, read without verifying anything: only to pick the provider, which
@@ -432,6 +483,26 @@ mod tests {
         ];
         for (token, reason) in cases {
             assert_eq!(unverified_issuer(&token), Err(reason), "{token}");
+        }
+    }
+
+    #[test]
+    fn opaque_tokens_are_told_from_jwts_by_shape() {
+        assert!(jwt_shaped(&token(r#"{"iss":"https://a"}"#)));
+        assert!(
+            jwt_shaped("a.b."),
+            "an empty signature is still a JWT's shape"
+        );
+        for opaque in [
+            "2YotnFZFEjr1zCsicMWpAA",
+            "a.b",
+            "a.b.c.d",
+            ".b.c",
+            "a..c",
+            "a.b+/.c",
+            "tGzv3JOkF0XG5Qx2TlKWIA",
+        ] {
+            assert!(!jwt_shaped(opaque), "{opaque}");
         }
     }
 

@@ -1,20 +1,18 @@
 //! [`AwsIam`], the [`Provider`] that asks STS who signed a presigned GetCallerIdentity
 //! credential, its builder, and its cache of answers.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest;
 use http::HeaderValue;
-use tokio::sync::OnceCell;
 use url::{Host, Url};
 
 use super::credential::{parse, Expected, Presigned};
 use super::guard::ArnPattern;
 use super::identity::{caller_from_json, claims, identity};
 use super::presign::canonical_query;
+use crate::answer_cache::{key_of, AnswerCache, Key};
 use crate::clock::{unix_millis, Clock, SystemClock};
 use crate::credential::{Credential, CredentialKind};
 use crate::error::{AuthError, ConfigError, Reason};
@@ -190,10 +188,7 @@ impl AwsIamBuilder {
                 allowed_arns: self.allowed_arns,
                 allowed_accounts: self.allowed_accounts,
                 clock: self.clock,
-                cache: Mutex::new(Cache {
-                    slots: HashMap::new(),
-                    capacity: self.max_cached.max(1),
-                }),
+                cache: AnswerCache::new(self.max_cached),
             }),
         })
     }
@@ -244,7 +239,7 @@ struct Inner {
     allowed_arns: Option<Vec<ArnPattern>>,
     allowed_accounts: Option<Vec<String>>,
     clock: Arc<dyn Clock>,
-    cache: Mutex<Cache>,
+    cache: AnswerCache<Outcome>,
 }
 
 impl fmt::Debug for AwsIam {
@@ -256,25 +251,12 @@ impl fmt::Debug for AwsIam {
             .field("endpoint", &self.inner.issuer)
             .field("allowed_arns", &self.inner.allowed_arns)
             .field("allowed_accounts", &self.inner.allowed_accounts)
-            .field("cached", &self.inner.lock().slots.len())
+            .field("cached", &self.inner.cache.len())
             .finish()
     }
 }
 
-type Key = [u8; 32];
 type Outcome = Result<Principal, AuthError>;
-
-/// Answers per credential digest: settled ones until the credential expires, and the STS call
-/// in flight that concurrent first uses share.
-struct Cache {
-    slots: HashMap<Key, Slot>,
-    capacity: usize,
-}
-
-enum Slot {
-    Settled { outcome: Outcome, until: u64 },
-    InFlight(Arc<OnceCell<Outcome>>),
-}
 
 /// What to do with a credential that has no settled answer.
 enum Next {
@@ -321,15 +303,11 @@ impl AwsIam {
 
     /// How many credentials' answers the cache holds (settled or in flight).
     pub fn cached_count(&self) -> usize {
-        self.inner.lock().slots.len()
+        self.inner.cache.len()
     }
 }
 
 impl Inner {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     fn now(&self) -> u64 {
         unix_millis(self.clock.now()) / 1000
     }
@@ -337,11 +315,9 @@ impl Inner {
     /// A settled answer, a local refusal, or the checked credential to replay.
     fn next(&self, token: &str) -> Next {
         let now = self.now();
-        let key = digest_of(token);
-        if let Some(Slot::Settled { outcome, until }) = self.lock().slots.get(&key) {
-            if now <= *until {
-                return Next::Done(outcome.clone());
-            }
+        let key = key_of(token);
+        if let Some(outcome) = self.cache.get(&key, now) {
+            return Next::Done(outcome);
         }
         let expected = Expected {
             endpoint: &self.endpoint,
@@ -357,55 +333,21 @@ impl Inner {
     }
 
     /// Replays the credential, sharing one STS call between concurrent uses of it, and keeps
-    /// the answer unless STS gave none.
+    /// the answer unless STS gave none: until the credential expires (it is valid through its
+    /// last second).
     async fn replay_once(&self, key: Key, presigned: Presigned) -> Outcome {
-        let Some(cell) = self.join_flight(key) else {
+        let Some(flight) = self.cache.join(key, self.now()) else {
             return self.replay(&presigned).await;
         };
-        let outcome = cell.get_or_init(|| self.replay(&presigned)).await.clone();
-        let mut cache = self.lock();
-        if let Some(Slot::InFlight(current)) = cache.slots.get(&key) {
-            if Arc::ptr_eq(current, &cell) {
-                let settles = !matches!(&outcome, Err(e) if e.reason() == Reason::StsUnavailable);
-                if settles {
-                    cache.slots.insert(
-                        key,
-                        Slot::Settled {
-                            outcome: outcome.clone(),
-                            until: presigned.expires_at,
-                        },
-                    );
-                } else {
-                    cache.slots.remove(&key);
-                }
-            }
-        }
+        let call = async {
+            let outcome = self.replay(&presigned).await;
+            let settles = !matches!(&outcome, Err(e) if e.reason() == Reason::StsUnavailable);
+            let until = settles.then_some(presigned.expires_at.saturating_add(1));
+            (outcome, until)
+        };
+        let (outcome, until) = flight.answer(call).await;
+        self.cache.settle(key, &flight, &outcome, until);
         outcome
-    }
-
-    /// The in-flight call for `key`, joined or started; `None` when the cache is full of
-    /// calls in flight (the call then goes alone).
-    fn join_flight(&self, key: Key) -> Option<Arc<OnceCell<Outcome>>> {
-        let now = self.now();
-        let mut cache = self.lock();
-        if let Some(Slot::InFlight(cell)) = cache.slots.get(&key) {
-            return Some(cell.clone());
-        }
-        if cache.slots.len() >= cache.capacity {
-            cache
-                .slots
-                .retain(|_, slot| !matches!(slot, Slot::Settled { until, .. } if *until < now));
-        }
-        while cache.slots.len() >= cache.capacity {
-            let victim = cache
-                .slots
-                .iter()
-                .find_map(|(k, slot)| matches!(slot, Slot::Settled { .. }).then_some(*k))?;
-            cache.slots.remove(&victim);
-        }
-        let cell = Arc::new(OnceCell::new());
-        cache.slots.insert(key, Slot::InFlight(cell.clone()));
-        Some(cell)
     }
 
     /// One GetCallerIdentity call: the configured endpoint with the checked query, `GET`, this
@@ -488,12 +430,6 @@ impl Inner {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn digest_of(token: &str) -> Key {
-    let mut key = [0; 32];
-    key.copy_from_slice(digest::digest(&digest::SHA256, token.as_bytes()).as_ref());
-    key
 }
 
 impl Provider for AwsIam {

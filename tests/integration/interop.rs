@@ -289,9 +289,9 @@ async fn moto_cognito_tokens_through_the_cognito_preset() {
 
 const RESOURCE: &str = "https://api.tollgate.test";
 
-struct OidcServer {
-    issuer: String,
-    _process: Spawned,
+pub(crate) struct OidcServer {
+    pub(crate) issuer: String,
+    process: Spawned,
 }
 
 impl OidcServer {
@@ -299,7 +299,7 @@ impl OidcServer {
         root().join(".interop/node_modules/oidc-provider/lib/index.js")
     }
 
-    fn available(test: &str) -> bool {
+    pub(crate) fn available(test: &str) -> bool {
         let module = Self::module();
         installed(
             test,
@@ -318,8 +318,14 @@ impl OidcServer {
 
     /// Starts `node tests/interop/oidc-server.mjs` on an ephemeral port; it prints its issuer.
     fn start() -> Self {
+        Self::start_script("oidc-server.mjs")
+    }
+
+    /// Starts `node tests/interop/{script}` (which prints `LISTENING {issuer}`) on an ephemeral
+    /// port.
+    pub(crate) fn start_script(script: &'static str) -> Self {
         let mut child = Command::new("node")
-            .arg(root().join("tests/interop/oidc-server.mjs"))
+            .arg(root().join("tests/interop").join(script))
             .env("OIDC_PROVIDER_MODULE", Self::module())
             .env("PORT", "0")
             .stdout(Stdio::piped())
@@ -329,7 +335,7 @@ impl OidcServer {
         let stdout = child.stdout.take().expect("stdout");
         let process = Spawned {
             child,
-            what: "oidc-server.mjs",
+            what: script,
         };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -343,13 +349,19 @@ impl OidcServer {
                     if let Some(issuer) = line.strip_prefix("LISTENING ") {
                         return Self {
                             issuer: issuer.trim().to_owned(),
-                            _process: process,
+                            process,
                         };
                     }
                 }
-                Err(e) => panic!("oidc-server.mjs did not start: {e}"),
+                Err(e) => panic!("{script} did not start: {e}"),
             }
         }
+    }
+
+    /// Kills the server now, so its port refuses connections.
+    pub(crate) fn stop(&mut self) {
+        let _ = self.process.child.kill();
+        let _ = self.process.child.wait();
     }
 
     /// A client-credentials access token for the resource.

@@ -17,6 +17,7 @@ mod fuzz_corpus;
 mod grpc;
 mod guards;
 mod interop;
+mod introspection;
 mod jwks;
 #[cfg(feature = "lambda")]
 mod lambda;

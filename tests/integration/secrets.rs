@@ -206,3 +206,61 @@ async fn rejected_tokens_never_reach_logs_or_responses() {
         "a claim value reached the logs:\n{logs}"
     );
 }
+
+// Current-thread runtime, as above: the scripted endpoint and the provider run on this thread.
+#[tokio::test(flavor = "current_thread")]
+async fn introspection_never_logs_the_client_secret_or_the_token() {
+    let _second_dispatcher = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let _guard = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish()
+        .set_default();
+
+    const SECRET: &str = "s3cr3t-introspection-client-secret";
+    let endpoint = JwksServer::start(401, r#"{"error":"invalid_client"}"#.into()).await;
+    let provider = tollgate::introspection::Introspection::builder("http://127.0.0.1")
+        .endpoint(&endpoint.url)
+        .client("orders-api", SECRET)
+        .audience("api")
+        .build()
+        .await
+        .expect("provider");
+    let server = serve(app(AuthLayer::new(provider.clone()))).await;
+    let mut shown = vec![format!("{provider:?}")];
+    let cases = [
+        (401, r#"{"error":"invalid_client"}"#, 503),
+        (500, "oops", 503),
+        (200, r#"{"active":false}"#, 401),
+        (200, r#"{"active":true,"aud":"other"}"#, 401),
+    ];
+    for (n, (status, body, expected)) in cases.into_iter().enumerate() {
+        endpoint.set(status, body.into());
+        let token = format!("opaque-token-{n}-that-must-never-be-logged");
+        let reply = get_me(&server, &token).await;
+        assert_eq!(reply.status, expected, "{status} {body}");
+        shown.push(format!("{reply:?}"));
+        let error = provider.verify(&token).await.expect_err("refused");
+        shown.push(format!("{error:?} {error}"));
+        let logs = capture.text();
+        assert!(!logs.contains(&token), "token {n} in the logs:\n{logs}");
+    }
+    let logs = capture.text();
+    assert!(
+        logs.contains("refused this server's client credentials") && logs.contains("orders-api"),
+        "the misconfiguration is named:\n{logs}"
+    );
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("orders-api:{SECRET}"))
+    };
+    for text in shown.iter().chain([&logs]) {
+        assert!(
+            !text.contains(SECRET) && !text.contains(&basic),
+            "the client secret shows in:\n{text}"
+        );
+    }
+}
