@@ -144,6 +144,7 @@ pub mod jwt;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod manual;
+mod metrics;
 mod middleware;
 pub mod okta;
 pub mod principal;

@@ -16,6 +16,7 @@ use super::schedule::{freshness, Schedule};
 use super::TARGET;
 use crate::clock::{unix_millis, Clock};
 use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::metrics::{self, JwksFetch, RefetchRefused};
 
 /// Settings of a [`JwksCache`] (the fetcher carries the HTTP ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,9 @@ struct FetchState {
     last_error: Option<(SystemTime, String)>,
     failures: u32,
     fetches: u64,
+    /// When the keys of the last successful fetch were due to be refreshed: past it, a failed
+    /// fetch leaves a stale set in service.
+    refresh_due: Option<SystemTime>,
 }
 
 impl fmt::Debug for JwksCache {
@@ -234,6 +238,13 @@ impl JwksCache {
         let mut state = lock(&self.state);
         match outcome {
             Ok((headers, new)) => {
+                let fetched = if new.is_some() {
+                    JwksFetch::Success
+                } else {
+                    JwksFetch::NotModified
+                };
+                metrics::jwks_fetch(&self.url, fetched);
+                metrics::jwks_stale(&self.url, false);
                 if let Some((set, validators)) = new {
                     self.install(set);
                     state.validators = validators;
@@ -260,6 +271,7 @@ impl JwksCache {
                     let lifetime = freshness(&headers, now);
                     let delay = self.settings.schedule.after_success(lifetime);
                     state.failures = 0;
+                    state.refresh_due = Some(now + delay);
                     self.schedule(now, delay);
                     tracing::debug!(target: TARGET, url = %self.url, next_refresh_in = ?delay, "JWKS refreshed");
                 }
@@ -269,6 +281,11 @@ impl JwksCache {
                 let delay = self.settings.schedule.after_failure(state.failures);
                 self.schedule(now, delay);
                 let stale = self.usable_keys(unix_millis(now)).is_none();
+                metrics::jwks_fetch(&self.url, JwksFetch::Failure);
+                metrics::jwks_stale(
+                    &self.url,
+                    !stale && state.refresh_due.is_some_and(|due| now >= due),
+                );
                 tracing::warn!(
                     target: TARGET,
                     url = %self.url,
@@ -334,6 +351,7 @@ impl JwksCache {
         let now = unix_millis(self.clock.now()).max(1);
         if let Some(kid) = kid {
             if self.known_absent(kid, now) {
+                metrics::jwks_refetch_refused(&self.url, RefetchRefused::KidCooldown);
                 tracing::debug!(target: TARGET, url = %self.url, kid, "a kid the last fetch did not list; not fetching");
                 return;
             }
@@ -350,6 +368,7 @@ impl JwksCache {
             tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
         } else if !self.fetching.load(Ordering::Acquire) && !self.claimed_fetch_pending() {
             tracing::debug!(target: TARGET, url = %self.url, "unknown key within the interval since the last fetch for one; not fetching");
+            metrics::jwks_refetch_refused(&self.url, RefetchRefused::Interval);
             return;
         }
         let wait = self.settings.unknown_kid_wait;
