@@ -23,6 +23,8 @@ mod lambda;
 #[cfg(feature = "lambda")]
 mod lambda_emulator;
 mod layer;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod msrv;
 mod plain_hyper;
 mod properties;
