@@ -541,6 +541,10 @@ mod tests {
     use crate::dev::DevIssuer;
 
     fn cache_for(url: String) -> Arc<JwksCache> {
+        cache_with_clock(url, Arc::new(SystemClock))
+    }
+
+    fn cache_with_clock(url: String, clock: Arc<dyn Clock>) -> Arc<JwksCache> {
         let minute = Duration::from_secs(60);
         let settings = CacheSettings {
             schedule: Schedule {
@@ -555,7 +559,51 @@ mod tests {
             max_staleness: 24 * 60 * minute,
         };
         let fetcher = Fetcher::new(Duration::from_secs(5), 1 << 20, false).unwrap();
-        JwksCache::new(url, fetcher, settings, Arc::new(SystemClock), None)
+        JwksCache::new(url, fetcher, settings, clock, None)
+    }
+
+    /// `tollgate_jwks_stale` is 1 only while a set past its scheduled refresh is served because
+    /// refreshing failed: not after a failure before the refresh was due, and no longer once a
+    /// fetch succeeds.
+    #[cfg(feature = "metrics")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_stale_gauge_follows_failed_refreshes_past_their_due_time() {
+        use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        // Current-thread runtime: the fetch tasks run on this thread, under this recorder.
+        let _recorder = ::metrics::set_default_local_recorder(&recorder);
+        let stale = || {
+            snapshotter
+                .snapshot()
+                .into_vec()
+                .into_iter()
+                .find(|(key, _, _, _)| key.key().name() == "tollgate_jwks_stale")
+                .and_then(|(_, _, _, value)| match value {
+                    DebugValue::Gauge(v) => Some(v.into_inner()),
+                    _ => None,
+                })
+        };
+        let issuer = DevIssuer::start().await.unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new());
+        let cache = cache_with_clock(issuer.jwks_url(), clock.clone());
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(0.0));
+
+        issuer.dangerous().serve_jwks_body(500, "down");
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(0.0), "failed, but the refresh is not due yet");
+
+        // Past the refresh (at most 90 % of the assumed 5 min), within the maximum staleness.
+        clock.advance(Duration::from_secs(10 * 60));
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(1.0));
+        assert!(cache.usable_keys(unix_millis(clock.now())).is_some());
+
+        issuer.dangerous().serve_real_jwks();
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(0.0));
     }
 
     /// A request that finds the unknown-`kid` interval just claimed by another request, whose
