@@ -3,7 +3,7 @@
 //! against `docs/metrics.md`.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tollgate::dev::{DevIssuer, DevKeyType};
 
@@ -34,9 +34,10 @@ fn samples(page: &str) -> BTreeMap<String, f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwt_server_counts_each_outcome_as_documented() {
     let issuer = DevIssuer::start().await.expect("issuer");
-    // Signs with a kid the issuer's JWKS never lists: an attacker's choice, never a label.
+    // Signs with kids the issuer's JWKS never lists: an attacker's choice, never a label.
     let stranger = DevIssuer::builder()
         .key("attacker-chosen-kid-7f3a", DevKeyType::Rsa2048)
+        .key("attacker-chosen-kid-9c1e", DevKeyType::P256)
         .start()
         .await
         .expect("second issuer");
@@ -78,8 +79,9 @@ async fn jwt_server_counts_each_outcome_as_documented() {
         .expect("clock")
         .as_secs();
     let expired = issuer.token().claim("exp", now - 3600).sign();
-    let unknown_kid = stranger.token().sign();
-    assert!(!unknown_kid.is_empty());
+    let unknown_kid = stranger.token().kid("attacker-chosen-kid-7f3a").sign();
+    let other_unknown_kid = stranger.token().kid("attacker-chosen-kid-9c1e").sign();
+    assert!(!unknown_kid.is_empty() && !other_unknown_kid.is_empty());
 
     // A miss (the signature is checked), then a hit.
     assert_eq!(send(get("/me", Some(&valid))).await.status, 200);
@@ -89,9 +91,13 @@ async fn jwt_server_counts_each_outcome_as_documented() {
     assert_eq!(send(get("/me", None)).await.status, 401);
     // Admitted by the layer (a hit), refused by the scope guard.
     assert_eq!(send(get("/admin", Some(&valid))).await.status, 403);
-    // The first unknown kid fetches the JWKS; the second is refused within the cooldown.
+    // The first unknown kid fetches the JWKS; the same kid again is refused within the
+    // cooldown, and another kid within the interval (3 s) since that fetch.
+    let first_fetch = Instant::now();
     assert_eq!(send(get("/me", Some(&unknown_kid))).await.status, 401);
     assert_eq!(send(get("/me", Some(&unknown_kid))).await.status, 401);
+    assert_eq!(send(get("/me", Some(&other_unknown_kid))).await.status, 401);
+    let within_interval = first_fetch.elapsed() < Duration::from_millis(2500);
     assert_eq!(send(get("/public", None)).await.status, 200);
 
     let scrape = send(c.get(&metrics_url)).await;
@@ -113,7 +119,7 @@ async fn jwt_server_counts_each_outcome_as_documented() {
         ("expired", "401", 1.0),
         ("no_credential", "401", 1.0),
         ("missing_scope", "403", 1.0),
-        ("unknown_key", "401", 2.0),
+        ("unknown_key", "401", 3.0),
     ] {
         assert_eq!(
             value(&format!(
@@ -129,7 +135,7 @@ async fn jwt_server_counts_each_outcome_as_documented() {
             .filter(|(series, _)| series.starts_with("tollgate_requests_denied_total{"))
             .map(|(_, v)| v)
             .sum::<f64>(),
-        5.0,
+        6.0,
         "no other denial:\n{page}"
     );
     assert_eq!(
@@ -156,6 +162,15 @@ async fn jwt_server_counts_each_outcome_as_documented() {
         )),
         1.0
     );
+    // On a machine so loaded that the interval passed, the other kid fetched instead.
+    if within_interval {
+        assert_eq!(
+            value(&format!(
+                r#"tollgate_jwks_refetch_refused_total{{jwks_url="{jwks_url}",rule="interval"}}"#
+            )),
+            1.0
+        );
+    }
     assert_eq!(
         value(&format!(r#"tollgate_jwks_stale{{jwks_url="{jwks_url}"}}"#)),
         0.0
@@ -167,11 +182,12 @@ async fn jwt_server_counts_each_outcome_as_documented() {
         unknown_kid.as_str(),
         "metrics-subject-alice",
         "attacker-chosen-kid-7f3a",
+        "attacker-chosen-kid-9c1e",
     ] {
         assert!(!page.contains(secret), "{secret} in the scrape:\n{page}");
     }
     // Token fragments too: no header, payload or signature segment of any token.
-    for token in [&valid, &expired, &unknown_kid] {
+    for token in [&valid, &expired, &unknown_kid, &other_unknown_kid] {
         for segment in token.split('.') {
             assert!(!page.contains(segment), "a token segment in the scrape");
         }
