@@ -9,7 +9,10 @@
 //! - `providers/*`: a repeat token through one `JwtProvider` and through `Providers` routing
 //!   among three issuers;
 //! - `keys/*`, `token_size/*`, `threads/*`: how the cost scales with the key set, the token's
-//!   size and the number of threads.
+//!   size and the number of threads;
+//! - `metrics/*`: a repeat token through the layer with the `metrics` feature off
+//!   (`cargo bench --bench verify -- metrics/`), and on (`--features metrics`) without a
+//!   recorder and with the Prometheus recorder.
 //!
 //! Run: `cargo bench --bench verify` (results, machine and commands in BENCHMARKS.md).
 
@@ -309,6 +312,63 @@ fn layer(c: &mut Criterion) {
     group.finish();
 }
 
+/// A repeat token through the layer (`layer/rs256_warm`), for the cost of the `metrics` feature.
+/// Features are chosen at compile time, so a plain `cargo bench` gives the `feature_off` row and
+/// `--features metrics` the two others; the recorder is installed for this thread only, so no
+/// other benchmark sees it.
+fn metrics(c: &mut Criterion) {
+    let f = Fixture::new(&STANDARD_KEYS);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let inner = tower::service_fn(|_: http::Request<String>| async {
+        Ok::<_, Infallible>(http::Response::new(String::from("ok")))
+    });
+    let warm = AuthLayer::new(f.provider(1024)).layer(inner);
+    let rs256 = format!("Bearer {}", token(&f.issuer, "rsa", Algorithm::RS256, 0));
+    let mut group = c.benchmark_group("metrics");
+    let mut row = |name: &str| {
+        group.bench_function(name, |b| {
+            // The runtime is current-thread: the request runs on this thread, under its
+            // recorder.
+            b.to_async(&runtime).iter_batched(
+                || {
+                    http::Request::get("/orders")
+                        .header("authorization", &rs256)
+                        .body(String::new())
+                        .expect("request")
+                },
+                |req| {
+                    let mut svc = warm.clone();
+                    async move {
+                        let response = svc.call(req).await.expect("infallible");
+                        assert_eq!(response.status(), 200);
+                    }
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    };
+    if cfg!(feature = "metrics") {
+        row("rs256_warm/feature_on_no_recorder");
+    } else {
+        row("rs256_warm/feature_off");
+    }
+    #[cfg(feature = "metrics")]
+    {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        ::metrics::with_local_recorder(&recorder, || row("rs256_warm/feature_on_prometheus"));
+        assert!(
+            handle
+                .render()
+                .contains("tollgate_requests_allowed_total{provider=\"jwt\"}"),
+            "the recorder saw the requests"
+        );
+    }
+    group.finish();
+}
+
 /// A repeat token (already in the verified-token cache) through its own `JwtProvider`, and
 /// through `Providers` with three issuers, for a token of the first and of the third: routing
 /// must not cost more than the cache lookup it leads to.
@@ -434,6 +494,7 @@ criterion_group! {
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = signature_backends, verify, layer, providers, key_set_size, token_size, threads
+    targets = signature_backends, verify, layer, providers, key_set_size, token_size, threads,
+        metrics
 }
 criterion_main!(benches);

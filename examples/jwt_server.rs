@@ -6,7 +6,8 @@
 //! TOLLGATE_JWKS_URL=https://…/jwks.json         (optional: OIDC discovery from the issuer otherwise)
 //! TOLLGATE_ALGORITHMS=RS256,ES256               (optional: default all asymmetric algorithms)
 //! ADDR=127.0.0.1:3000                           (optional)
-//! cargo run --example jwt_server
+//! METRICS_ADDR=127.0.0.1:9090                   (optional: Prometheus text at GET /metrics)
+//! cargo run --example jwt_server              (add --features metrics for tollgate's metrics)
 //! ```
 //!
 //! `GET /public` is open, `GET /me` answers the principal as JSON, and `GET /admin` needs the
@@ -32,6 +33,7 @@ async fn main() {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
     let addr = common::addr_from_env()?;
+    common::serve_metrics_from_env().await?;
     let provider = common::provider_from_env().await?;
 
     let listener = common::listen(addr).await?;

@@ -193,6 +193,43 @@ pub enum Reason {
     IntrospectionUnavailable,
 }
 
+impl Reason {
+    /// The reason as a fixed `snake_case` string (`Expired` is `"expired"`), for metric labels
+    /// and log fields: one per variant, never anything from the request.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoCredential => "no_credential",
+            Self::DuplicateCredential => "duplicate_credential",
+            Self::MalformedCredential => "malformed_credential",
+            Self::TooLarge => "too_large",
+            Self::CrossSiteCookie => "cross_site_cookie",
+            Self::Malformed => "malformed",
+            Self::AlgorithmNotAllowed => "algorithm_not_allowed",
+            Self::UnsupportedCritical => "unsupported_critical",
+            Self::UnknownKey => "unknown_key",
+            Self::NoMatchingKey => "no_matching_key",
+            Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::MissingClaim => "missing_claim",
+            Self::InvalidClaim => "invalid_claim",
+            Self::ClaimsShape => "claims_shape",
+            Self::MissingScope => "missing_scope",
+            Self::Denied => "denied",
+            Self::KeysUnavailable => "keys_unavailable",
+            Self::WrongTokenType => "wrong_token_type",
+            Self::WrongClient => "wrong_client",
+            Self::WrongSigner => "wrong_signer",
+            Self::UnknownIssuer => "unknown_issuer",
+            Self::UnknownApiKey => "unknown_api_key",
+            Self::UnsupportedCredential => "unsupported_credential",
+            Self::StsUnavailable => "sts_unavailable",
+        }
+    }
+}
+
 /// A per-request authentication failure.
 ///
 /// The client sees only [`kind`](Self::kind) (status, challenge and a short description);

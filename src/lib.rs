@@ -101,7 +101,7 @@
 //!   by the issuer's RFC 7662 introspection endpoint);
 //! - [`lambda`] (feature `lambda`: identities API Gateway verified, a Lambda authorizer);
 //! - [`clock`] (injectable time), [`dev`] (the development issuer, feature `dev-issuer`), and
-//!   [`manual`] (the threat model, the verified-token cache, provider notes).
+//!   [`manual`] (the threat model, the verified-token cache, provider notes, metrics).
 //!
 //! # Features
 //! - `axum`: extractors for [`Principal`], [`Claims<T>`] and [`Auth<T>`](crate::Auth), and their
@@ -111,6 +111,9 @@
 //!   Function URL already verified (an explicit trust choice, see [`lambda`]), and
 //!   [`lambda::authorizer::Authorizer`] is an API Gateway Lambda authorizer built from any
 //!   provider.
+//! - `metrics`: allowed and denied requests (with the reason), JWKS fetches, the verified-token
+//!   cache's hits and misses and verification time, through the `metrics` facade; no exporter is
+//!   bundled. Names, labels and what each counts: [`manual::metrics`].
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 #![cfg_attr(
@@ -148,6 +151,7 @@ pub mod jwt;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod manual;
+mod metrics;
 mod middleware;
 pub mod okta;
 pub mod principal;

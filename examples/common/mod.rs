@@ -5,6 +5,9 @@
 #![allow(dead_code)] // each example uses some of these
 
 use std::net::SocketAddr;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 
 use tollgate::cognito::{Cognito, TokenUse};
 use tollgate::jwt::{Algorithm, JwtProvider, JwtProviderBuilder};
@@ -131,6 +134,63 @@ pub(crate) async fn listen(addr: SocketAddr) -> Result<tokio::net::TcpListener, 
     tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (set ADDR to another address)"))
+}
+
+/// With `METRICS_ADDR` set (e.g. `127.0.0.1:9090`), installs a Prometheus recorder for the
+/// `metrics` facade and serves its text at `GET /metrics` on that address; prints
+/// `metrics on http://ADDR/metrics`. Without it, nothing is installed and `Ok(None)`.
+///
+/// tollgate emits only when built with its `metrics` feature (`--features metrics`); without it
+/// the page lists none of tollgate's metrics, and this says so on stderr. Any other exporter
+/// (OpenTelemetry, StatsD, …) is installed the same way: tollgate only talks to the facade.
+pub(crate) async fn serve_metrics_from_env() -> Result<Option<SocketAddr>, String> {
+    let Some(raw) = optional("METRICS_ADDR") else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = raw.parse().map_err(|e| {
+        format!("METRICS_ADDR `{raw}` is not a socket address like 127.0.0.1:9090: {e}")
+    })?;
+    if cfg!(not(feature = "metrics")) {
+        eprintln!(
+            "METRICS_ADDR is set but tollgate was built without its `metrics` feature: \
+             /metrics lists none of its metrics (build with --features metrics)"
+        );
+    }
+    // Buckets make the verification time a Prometheus histogram rather than a summary: from
+    // 10 µs (an Ed25519 check) to 10 ms (far beyond any single signature).
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("tollgate_verification_duration_seconds".into()),
+            &[1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 1e-2],
+        )
+        .and_then(PrometheusBuilder::install_recorder)
+        .map_err(|e| format!("METRICS_ADDR: cannot install the Prometheus recorder: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("METRICS_ADDR: cannot listen on {addr}: {e}"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("METRICS_ADDR: {e}"))?;
+    // The recorder's upkeep (draining histogram samples) is the application's job.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || std::future::ready(handle.render())),
+    );
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("metrics server stopped: {e}");
+        }
+    });
+    println!("metrics on http://{addr}/metrics");
+    Ok(Some(addr))
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info,tollgate=debug`).

@@ -59,6 +59,7 @@ impl Shared {
         if let Some(hook) = self.claims {
             hook(&principal, extensions)?;
         }
+        crate::metrics::request_allowed(principal.provider());
         extensions.insert(principal);
         if self.mark_rejecter {
             extensions.insert(Rejecter(self.clone()));
@@ -86,6 +87,7 @@ impl Shared {
             reason = ?error.reason(),
             "request rejected"
         );
+        crate::metrics::request_denied(self.provider.name(), error);
         self.respond(error, headers)
     }
 

@@ -152,6 +152,7 @@ pub(crate) fn authorize<'a, G: Guard + ?Sized>(
         guard = std::any::type_name::<G>(),
         "request denied"
     );
+    crate::metrics::guard_denied(extensions.get::<Principal>(), &error);
     let response = respond_to(extensions, headers, &error);
     Err(Box::new(Refusal {
         error: Some(error),

@@ -16,6 +16,7 @@ use super::schedule::{freshness, Schedule};
 use super::TARGET;
 use crate::clock::{unix_millis, Clock};
 use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::metrics::{self, JwksFetch, RefetchRefused};
 
 /// Settings of a [`JwksCache`] (the fetcher carries the HTTP ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +69,9 @@ struct FetchState {
     last_error: Option<(SystemTime, String)>,
     failures: u32,
     fetches: u64,
+    /// When the keys of the last successful fetch were due to be refreshed: past it, a failed
+    /// fetch leaves a stale set in service.
+    refresh_due: Option<SystemTime>,
 }
 
 impl fmt::Debug for JwksCache {
@@ -234,6 +238,13 @@ impl JwksCache {
         let mut state = lock(&self.state);
         match outcome {
             Ok((headers, new)) => {
+                let fetched = if new.is_some() {
+                    JwksFetch::Success
+                } else {
+                    JwksFetch::NotModified
+                };
+                metrics::jwks_fetch(&self.url, fetched);
+                metrics::jwks_stale(&self.url, false);
                 if let Some((set, validators)) = new {
                     self.install(set);
                     state.validators = validators;
@@ -260,6 +271,7 @@ impl JwksCache {
                     let lifetime = freshness(&headers, now);
                     let delay = self.settings.schedule.after_success(lifetime);
                     state.failures = 0;
+                    state.refresh_due = Some(now + delay);
                     self.schedule(now, delay);
                     tracing::debug!(target: TARGET, url = %self.url, next_refresh_in = ?delay, "JWKS refreshed");
                 }
@@ -269,6 +281,11 @@ impl JwksCache {
                 let delay = self.settings.schedule.after_failure(state.failures);
                 self.schedule(now, delay);
                 let stale = self.usable_keys(unix_millis(now)).is_none();
+                metrics::jwks_fetch(&self.url, JwksFetch::Failure);
+                metrics::jwks_stale(
+                    &self.url,
+                    !stale && state.refresh_due.is_some_and(|due| now >= due),
+                );
                 tracing::warn!(
                     target: TARGET,
                     url = %self.url,
@@ -334,6 +351,7 @@ impl JwksCache {
         let now = unix_millis(self.clock.now()).max(1);
         if let Some(kid) = kid {
             if self.known_absent(kid, now) {
+                metrics::jwks_refetch_refused(&self.url, RefetchRefused::KidCooldown);
                 tracing::debug!(target: TARGET, url = %self.url, kid, "a kid the last fetch did not list; not fetching");
                 return;
             }
@@ -350,6 +368,7 @@ impl JwksCache {
             tracing::debug!(target: TARGET, url = %self.url, "fetching JWKS for an unknown key");
         } else if !self.fetching.load(Ordering::Acquire) && !self.claimed_fetch_pending() {
             tracing::debug!(target: TARGET, url = %self.url, "unknown key within the interval since the last fetch for one; not fetching");
+            metrics::jwks_refetch_refused(&self.url, RefetchRefused::Interval);
             return;
         }
         let wait = self.settings.unknown_kid_wait;
@@ -522,6 +541,10 @@ mod tests {
     use crate::dev::DevIssuer;
 
     fn cache_for(url: String) -> Arc<JwksCache> {
+        cache_with_clock(url, Arc::new(SystemClock))
+    }
+
+    fn cache_with_clock(url: String, clock: Arc<dyn Clock>) -> Arc<JwksCache> {
         let minute = Duration::from_secs(60);
         let settings = CacheSettings {
             schedule: Schedule {
@@ -536,7 +559,51 @@ mod tests {
             max_staleness: 24 * 60 * minute,
         };
         let fetcher = Fetcher::new(Duration::from_secs(5), 1 << 20, false).unwrap();
-        JwksCache::new(url, fetcher, settings, Arc::new(SystemClock), None)
+        JwksCache::new(url, fetcher, settings, clock, None)
+    }
+
+    /// `tollgate_jwks_stale` is 1 only while a set past its scheduled refresh is served because
+    /// refreshing failed: not after a failure before the refresh was due, and no longer once a
+    /// fetch succeeds.
+    #[cfg(feature = "metrics")]
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_stale_gauge_follows_failed_refreshes_past_their_due_time() {
+        use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        // Current-thread runtime: the fetch tasks run on this thread, under this recorder.
+        let _recorder = ::metrics::set_default_local_recorder(&recorder);
+        let stale = || {
+            snapshotter
+                .snapshot()
+                .into_vec()
+                .into_iter()
+                .find(|(key, _, _, _)| key.key().name() == "tollgate_jwks_stale")
+                .and_then(|(_, _, _, value)| match value {
+                    DebugValue::Gauge(v) => Some(v.into_inner()),
+                    _ => None,
+                })
+        };
+        let issuer = DevIssuer::start().await.unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new());
+        let cache = cache_with_clock(issuer.jwks_url(), clock.clone());
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(0.0));
+
+        issuer.dangerous().serve_jwks_body(500, "down");
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(0.0), "failed, but the refresh is not due yet");
+
+        // Past the refresh (at most 90 % of the assumed 5 min), within the maximum staleness.
+        clock.advance(Duration::from_secs(10 * 60));
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(1.0));
+        assert!(cache.usable_keys(unix_millis(clock.now())).is_some());
+
+        issuer.dangerous().serve_real_jwks();
+        cache.fetch_shared(true).await;
+        assert_eq!(stale(), Some(0.0));
     }
 
     /// A request that finds the unknown-`kid` interval just claimed by another request, whose

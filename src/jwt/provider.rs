@@ -13,6 +13,7 @@ use crate::credential::Credential;
 use crate::error::{AuthError, Reason};
 use crate::jose::{parse, Algorithm};
 use crate::jwks::{Jwks, JwksCache, Lookup, UnpinnedRsa};
+use crate::metrics;
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 
@@ -109,7 +110,9 @@ impl JwtProvider {
         let found = self.inner.verified.as_ref()?.find(token, key)?;
         let now_ms = unix_millis(self.inner.clock.now());
         let keys = self.inner.cache.usable_keys(now_ms)?;
-        found.principal_if_current((now_ms / 1000) as f64, &keys, self.inner.unpinned_rsa)
+        found
+            .principal_if_current((now_ms / 1000) as f64, &keys, self.inner.unpinned_rsa)
+            .inspect(|_| metrics::token_cache_hit(&self.inner.name))
     }
 }
 
@@ -136,16 +139,23 @@ impl Inner {
             .as_ref()
             .and_then(|tokens| tokens.get(token, now as f64, &keys, self.unpinned_rsa))
         {
+            metrics::token_cache_hit(&self.name);
             return Ok(hit);
         }
+        let timer = metrics::VerificationTimer::start();
         let parsed = parse(token, &self.algorithms).map_err(reject)?;
         let key = match keys.lookup(parsed.kid.as_deref(), parsed.alg, self.unpinned_rsa) {
-            Lookup::Found(key)
-                if key.verify(parsed.alg, parsed.signing_input, &parsed.signature) =>
-            {
+            Lookup::Found(key) => {
+                if self.verified.is_some() {
+                    metrics::token_cache_miss(&self.name);
+                }
+                let valid = key.verify(parsed.alg, parsed.signing_input, &parsed.signature);
+                timer.record(&self.name);
+                if !valid {
+                    return Err(reject(Reason::BadSignature));
+                }
                 key
             }
-            Lookup::Found(_) => return Err(reject(Reason::BadSignature)),
             Lookup::UnknownKid => return Err(Miss::UnknownKey(parsed.kid.unwrap_or_default())),
             Lookup::NoMatch => return Err(reject(Reason::NoMatchingKey)),
         };

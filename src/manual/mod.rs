@@ -6,6 +6,7 @@
 //!   FusionAuth, OneLogin): the issuer, the audience, and which guard reads their scopes,
 //!   groups and roles.
 //! - [`token_cache`]: the verified-token cache, and why a hit is as strict as verifying again.
+//! - [`metrics`]: the metrics behind the `metrics` feature, their labels, and what each counts.
 
 #[doc = include_str!("../../SECURITY.md")]
 pub mod security {}
@@ -15,3 +16,6 @@ pub mod providers {}
 
 #[doc = include_str!("../../docs/token-cache.md")]
 pub mod token_cache {}
+
+#[doc = include_str!("../../docs/metrics.md")]
+pub mod metrics {}

@@ -25,6 +25,8 @@ mod lambda;
 mod lambda_emulator;
 mod layer;
 mod mcp;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod msrv;
 mod plain_hyper;
 mod properties;
