@@ -9,7 +9,8 @@
 //! TOLLGATE_INTROSPECTION_URL=https://…/introspect (optional: discovery from the issuer otherwise)
 //! TOLLGATE_INTROSPECTION_TTL=60                 (optional: seconds an active answer is trusted)
 //! ADDR=127.0.0.1:3000                           (optional)
-//! cargo run --example introspection_server
+//! METRICS_ADDR=127.0.0.1:9090                   (optional: Prometheus text at GET /metrics)
+//! cargo run --example introspection_server    (add --features metrics for tollgate's metrics)
 //! ```
 //!
 //! `GET /me` answers the principal as JSON, and `GET /admin` needs the scope `admin`. A missing
@@ -36,6 +37,7 @@ async fn main() {
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     common::init_tracing();
     let addr = common::addr_from_env()?;
+    common::serve_metrics_from_env().await?;
     let provider = provider_from_env().await?;
 
     let listener = common::listen(addr).await?;

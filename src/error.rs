@@ -226,6 +226,8 @@ impl Reason {
             Self::UnknownApiKey => "unknown_api_key",
             Self::UnsupportedCredential => "unsupported_credential",
             Self::StsUnavailable => "sts_unavailable",
+            Self::Inactive => "inactive",
+            Self::IntrospectionUnavailable => "introspection_unavailable",
         }
     }
 }

@@ -56,7 +56,6 @@ impl RefetchRefused {
 }
 
 /// What a call to an RFC 7662 introspection endpoint answered.
-#[allow(dead_code, reason = "emitted by the token-introspection provider")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IntrospectionOutcome {
     /// `"active": true`.
@@ -206,7 +205,6 @@ impl VerificationTimer {
 }
 
 /// A call to `provider`'s introspection endpoint answered `outcome` (a cache hit is no call).
-#[allow(dead_code, reason = "emitted by the token-introspection provider")]
 #[inline]
 pub(crate) fn introspection_call(provider: &str, outcome: IntrospectionOutcome) {
     #[cfg(feature = "metrics")]
@@ -222,7 +220,6 @@ pub(crate) fn introspection_call(provider: &str, outcome: IntrospectionOutcome) 
 
 /// A token looked up in `provider`'s introspection cache: found and still valid (`hit`), or
 /// not (then the endpoint is called).
-#[allow(dead_code, reason = "emitted by the token-introspection provider")]
 #[inline]
 pub(crate) fn introspection_cache(provider: &str, hit: bool) {
     #[cfg(feature = "metrics")]

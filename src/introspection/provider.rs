@@ -16,6 +16,7 @@ use crate::clock::{unix_millis, Clock};
 use crate::credential::{Credential, CredentialKind};
 use crate::error::{AuthError, Reason};
 use crate::fetch::Fetcher;
+use crate::metrics::{self, IntrospectionOutcome};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
 
@@ -126,7 +127,10 @@ impl Inner {
         }
         let key = key_of(token);
         match self.cache.get(&key, self.now()) {
-            Some(outcome) => Next::Done(outcome),
+            Some(outcome) => {
+                metrics::introspection_cache(&self.name, true);
+                Next::Done(outcome)
+            }
             None => Next::Ask(key),
         }
     }
@@ -134,6 +138,9 @@ impl Inner {
     /// Asks the endpoint, sharing one call between concurrent uses of a token, and keeps the
     /// answer for as long as it may be trusted.
     async fn ask_once(&self, key: Key, token: &str) -> Outcome {
+        // Counted here, not where the cache is looked at: the layer looks twice (without and
+        // then with a future) for one request that misses.
+        metrics::introspection_cache(&self.name, false);
         let Some(flight) = self.cache.join(key, self.now()) else {
             return self.ask(token).await.0;
         };
@@ -162,6 +169,12 @@ impl Inner {
         let Some(answer) = parse(&body) else {
             return self.unavailable("answer is not one JSON object with unique member names");
         };
+        let said = if answer.get("active") == Some(&serde_json::Value::Bool(true)) {
+            IntrospectionOutcome::Active
+        } else {
+            IntrospectionOutcome::Inactive
+        };
+        metrics::introspection_call(&self.name, said);
         let now = self.now();
         match self.policy.check(answer, now) {
             Ok(checked) => self.accepted(checked, now),
@@ -229,6 +242,7 @@ impl Inner {
 
     /// The endpoint refused *our* credentials: the server is misconfigured, not the caller.
     fn misconfigured(&self, status: u16) -> Answer {
+        metrics::introspection_call(&self.name, IntrospectionOutcome::Failure);
         tracing::error!(
             target: "tollgate::introspection",
             status,
@@ -241,6 +255,7 @@ impl Inner {
 
     /// No usable answer: 503, never kept.
     fn unavailable(&self, why: &str) -> Answer {
+        metrics::introspection_call(&self.name, IntrospectionOutcome::Failure);
         tracing::warn!(target: "tollgate::introspection", why, endpoint = %self.endpoint, "no usable introspection answer");
         (Err(self.unavailable_error()), None)
     }

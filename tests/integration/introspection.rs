@@ -418,10 +418,25 @@ async fn introspection_server_example_against_oidc_provider() {
         ("TOLLGATE_CLIENT_SECRET", "rs-secret"),
         ("TOLLGATE_AUDIENCE", API),
         ("TOLLGATE_INTROSPECTION_TTL", "30"),
+        ("METRICS_ADDR", "127.0.0.1:0"),
     ];
-    let (_running, lines) = start("introspection_server", &env, |lines| !lines.is_empty());
-    assert!(lines[0].contains("/token/introspection"), "{lines:?}");
-    let base = base_url(&lines);
+    let (_running, lines) = start("introspection_server", &env, |lines| {
+        lines
+            .iter()
+            .any(|l| l.contains("introspection_server listening"))
+    });
+    let listening: Vec<String> = lines
+        .iter()
+        .filter(|l| l.contains("introspection_server listening"))
+        .cloned()
+        .collect();
+    assert!(listening[0].contains("/token/introspection"), "{lines:?}");
+    let base = base_url(&listening);
+    let metrics_url = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("metrics on "))
+        .unwrap_or_else(|| panic!("no metrics line in {lines:?}"))
+        .to_owned();
     let (reader, admin) = (
         server.token(API, "read").await,
         server.token(API, "read admin").await,
@@ -435,6 +450,43 @@ async fn introspection_server_example_against_oidc_provider() {
     assert_eq!(send(get("/admin", &admin)).await.status, 200);
     assert_eq!(send(get("/me", "nonsense")).await.status, 401);
     assert_eq!(send(c.get(format!("{base}/me"))).await.status, 401);
+
+    // The introspection counters, with the `metrics` feature: `reader` was introspected once
+    // (active) and then answered from the cache once; `admin` once; `nonsense` once
+    // (inactive). Each request that had to ask is one miss.
+    let scrape = send(c.get(&metrics_url)).await;
+    assert_eq!(scrape.status, 200);
+    if cfg!(feature = "metrics") {
+        let line = |name: &str, value: u64| {
+            assert!(
+                scrape.body.lines().any(|l| l == format!("{name} {value}")),
+                "{name} {value} not in:\n{}",
+                scrape.body
+            );
+        };
+        line(
+            r#"tollgate_introspection_requests_total{provider="introspection",outcome="active"}"#,
+            2,
+        );
+        line(
+            r#"tollgate_introspection_requests_total{provider="introspection",outcome="inactive"}"#,
+            1,
+        );
+        line(
+            r#"tollgate_introspection_cache_hits_total{provider="introspection"}"#,
+            1,
+        );
+        line(
+            r#"tollgate_introspection_cache_misses_total{provider="introspection"}"#,
+            3,
+        );
+        for token in [&reader, &admin] {
+            assert!(
+                !scrape.body.contains(token.as_str()),
+                "a token in the scrape"
+            );
+        }
+    }
 }
 
 #[test]
