@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::Reason;
-use crate::jose::numeric_date;
+use crate::jose::{audience_accepted, numeric_date};
 use crate::jose::StrictObject;
 
 /// The rules one provider applies to every answer.
@@ -114,18 +114,7 @@ impl AnswerPolicy {
     fn check_audience(&self, aud: Option<&Value>) -> Result<(), Reason> {
         let ok = match aud {
             None => return Err(Reason::WrongAudience),
-            Some(Value::String(aud)) => self.audiences.contains(aud),
-            Some(Value::Array(auds)) => {
-                let mut ok = false;
-                for aud in auds {
-                    let Value::String(aud) = aud else {
-                        return Err(Reason::InvalidClaim);
-                    };
-                    ok |= self.audiences.contains(aud);
-                }
-                ok
-            }
-            Some(_) => return Err(Reason::InvalidClaim),
+            Some(aud) => audience_accepted(aud, &self.audiences)?,
         };
         if ok {
             Ok(())

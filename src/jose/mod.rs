@@ -4,11 +4,11 @@
 
 mod algorithm;
 mod compact;
-mod numeric_date;
+mod registered_claims;
 mod strict_json;
 
 pub(crate) use algorithm::KeyFamily;
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub(crate) use compact::{optional_string, parse, unverified_claims};
-pub(crate) use numeric_date::numeric_date;
+pub(crate) use registered_claims::{audience_accepted, numeric_date};
 pub(crate) use strict_json::StrictObject;

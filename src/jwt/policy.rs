@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::restrictions::Restrictions;
 use crate::error::Reason;
-use crate::jose::numeric_date;
+use crate::jose::{audience_accepted, numeric_date};
 
 /// The registered-claim policy of one provider.
 #[derive(Debug, Clone)]
@@ -58,18 +58,7 @@ impl ClaimPolicy {
         let audience_claim = self.restrictions.audience_claim(claims)?;
         let audience_ok = match claims.get(audience_claim) {
             None => return Err(Reason::MissingClaim),
-            Some(Value::String(aud)) => self.audiences.contains(aud),
-            Some(Value::Array(auds)) => {
-                let mut ok = false;
-                for aud in auds {
-                    let Value::String(aud) = aud else {
-                        return Err(Reason::InvalidClaim);
-                    };
-                    ok |= self.audiences.contains(aud);
-                }
-                ok
-            }
-            Some(_) => return Err(Reason::InvalidClaim),
+            Some(aud) => audience_accepted(aud, &self.audiences)?,
         };
         if !audience_ok {
             return Err(Reason::WrongAudience);
