@@ -4,8 +4,8 @@
 use serde_json::{Map, Value};
 
 use crate::error::Reason;
-use crate::jose::{audience_accepted, numeric_date};
 use crate::jose::StrictObject;
+use crate::jose::{audience_accepted, numeric_date};
 
 /// The rules one provider applies to every answer.
 #[derive(Debug, Clone)]
