@@ -150,6 +150,8 @@ pub mod lambda;
 pub mod manual;
 mod middleware;
 pub mod okta;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod principal;
 #[cfg(test)]
 mod proptests;
@@ -191,6 +193,12 @@ mod send_sync {
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();
         #[cfg(feature = "lambda")]
         assert_send_sync::<crate::lambda::GatewayIdentity>();
+        #[cfg(feature = "postgres")]
+        {
+            assert_send_sync::<crate::postgres::PostgresSettings>();
+            assert_send_sync::<crate::postgres::InvalidationListener>();
+            assert_send_sync::<crate::postgres::PostgresError>();
+        }
     }
 }
 

@@ -27,6 +27,10 @@ mod layer;
 mod mcp;
 mod msrv;
 mod plain_hyper;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_support;
 mod properties;
 mod providers;
 mod refresh;
