@@ -94,12 +94,20 @@ while [ ${#queue[@]} -gt 0 ]; do
     queue+=($(lib_deps "$pkg"))
 done
 echo "postgres-setup: downloading ${wanted[*]} into $out/debs"
+download() { (cd "$out/debs" && apt-get download -qq "$1" 2>/dev/null); }
+refreshed=
 for pkg in "${wanted[@]}"; do
+    download "$pkg" && continue
     # An installed library whose exact version the lists no longer carry stays the machine's own.
-    (cd "$out/debs" && apt-get download -qq "$pkg" 2>/dev/null) || installed "$pkg" || {
-        echo "postgres-setup: apt-get download $pkg failed" >&2
-        exit 1
-    }
+    installed "$pkg" && continue
+    # Lists older than the archive name versions it no longer has: refresh them once (root).
+    if [ -z "$refreshed" ] && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq
+        refreshed=1
+        download "$pkg" && continue
+    fi
+    echo "postgres-setup: apt-get download $pkg failed" >&2
+    exit 1
 done
 for deb in "$out"/debs/*.deb; do
     dpkg -x "$deb" "$root"
