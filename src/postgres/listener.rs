@@ -12,8 +12,10 @@ use tokio_postgres::AsyncMessage;
 use super::{PostgresError, PostgresSettings};
 
 /// What the consumer of an [`InvalidationListener`] must do.
+///
+/// Deliberately exhaustive: a consumer must handle every event, so a new kind of event would be
+/// a breaking change rather than one a wildcard arm silently ignores.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Invalidation {
     /// Reload the whole state: the listener has just (re)connected, so notifications sent while
     /// it was away are lost, or the consumer fell so far behind that some were dropped.

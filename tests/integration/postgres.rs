@@ -231,3 +231,62 @@ async fn a_stopped_listener_closes_its_connection() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A connection that stays open but stops answering (its server process frozen with SIGSTOP,
+/// as behind a dead NAT entry) sends no error at all: the listener's periodic ping, bounded by
+/// the statement timeout, notices it, and the listener reconnects and resyncs.
+#[tokio::test]
+async fn a_listener_whose_server_process_hangs_reconnects_and_resyncs() {
+    let test = "a_listener_whose_server_process_hangs_reconnects_and_resyncs";
+    if !Postgres::available(test) {
+        return;
+    }
+    let pg = Postgres::start_new().await;
+    let settings = PostgresSettings::from_url(&pg.url())
+        .expect("url")
+        .statement_timeout(Duration::from_secs(1));
+    let mut listener = InvalidationListener::start(settings, CHANNEL).expect("start");
+    assert_eq!(
+        next(&mut listener, Duration::from_secs(5)).await,
+        Invalidation::Resync
+    );
+    let backend: i32 = pg
+        .client()
+        .await
+        .query_one(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%'",
+            &[],
+        )
+        .await
+        .expect("the listener's backend")
+        .get(0);
+    let signal = |name: &str| {
+        let status = std::process::Command::new("kill")
+            .args([name, &backend.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {name} {backend}");
+    };
+    signal("-STOP");
+    let frozen = Instant::now();
+    // Pinged every 10 s, each ping allowed 1 s here.
+    let event = next(&mut listener, Duration::from_secs(20)).await;
+    let after = frozen.elapsed();
+    signal("-CONT");
+    assert_eq!(event, Invalidation::Resync);
+    assert!(after < Duration::from_secs(15), "{after:?}");
+    let health = listener.health();
+    assert_eq!(health.connections, 2, "{health:?}");
+    assert!(
+        health
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("ping timed out")),
+        "{health:?}"
+    );
+    notify(&pg, "after").await;
+    assert_eq!(
+        next(&mut listener, Duration::from_secs(1)).await,
+        Invalidation::Notify("after".into())
+    );
+}
