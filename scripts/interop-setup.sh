@@ -5,8 +5,11 @@
 #                          with its server, and boto3
 #   .interop/node_modules  oidc-provider (a certified OpenID Connect provider)
 #   .interop/cargo-lambda  cargo-lambda's Lambda emulator (`cargo lambda watch`), from PyPI
-# Needs python3 (with venv) and npm, and network access to PyPI and npm. Safe to re-run: a
-# finished install is kept (delete .interop/ to start over).
+#   .interop/postgres      which PostgreSQL server binaries the tests run: the machine's own, or
+#                          Debian's postgresql-15 unpacked there (scripts/postgres-setup.sh)
+# Needs python3 (with venv) and npm, and network access to PyPI, npm and (without a PostgreSQL
+# server on the machine) Debian's archive. Safe to re-run: a finished install is kept (delete
+# .interop/ to start over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .interop
@@ -30,4 +33,5 @@ if [ ! -x .interop/cargo-lambda/bin/cargo-lambda ]; then
     .interop/cargo-lambda/bin/pip install --quiet --disable-pip-version-check --no-deps \
         'cargo-lambda==1.9.2'
 fi
-echo "interop-setup: ready (.interop/venv, .interop/node_modules, .interop/cargo-lambda)"
+bash scripts/postgres-setup.sh
+echo "interop-setup: ready (.interop/venv, .interop/node_modules, .interop/cargo-lambda, .interop/postgres)"

@@ -154,6 +154,8 @@ pub mod manual;
 mod metrics;
 mod middleware;
 pub mod okta;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod principal;
 #[cfg(test)]
 mod proptests;
@@ -195,6 +197,12 @@ mod send_sync {
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();
         #[cfg(feature = "lambda")]
         assert_send_sync::<crate::lambda::GatewayIdentity>();
+        #[cfg(feature = "postgres")]
+        {
+            assert_send_sync::<crate::postgres::PostgresSettings>();
+            assert_send_sync::<crate::postgres::InvalidationListener>();
+            assert_send_sync::<crate::postgres::PostgresError>();
+        }
     }
 }
 

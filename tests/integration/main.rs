@@ -29,6 +29,10 @@ mod mcp;
 mod metrics;
 mod msrv;
 mod plain_hyper;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_support;
 mod properties;
 mod providers;
 mod refresh;
