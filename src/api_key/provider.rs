@@ -545,6 +545,21 @@ mod tests {
     }
 
     #[test]
+    fn a_v2_key_configured_by_its_hash_alone_is_found_by_digest() {
+        let key = ApiKeys::generate().unwrap();
+        let keys = ApiKeys::builder()
+            .key(ApiKey::from_hash("by-hash", key.hash()).unwrap())
+            .build()
+            .unwrap();
+        assert_eq!(keys.verify(key.secret()).unwrap().subject(), Some("by-hash"));
+        let other = ApiKeys::generate().unwrap();
+        assert_eq!(
+            keys.verify(other.secret()).err().map(|e| e.reason()),
+            Some(Reason::UnknownApiKey)
+        );
+    }
+
+    #[test]
     fn revoked_keys_are_refused_from_their_revocation_time() {
         let clock = ManualClock::new();
         let now = clock.now();
