@@ -1,7 +1,7 @@
 //! [`ApiKeys`], the [`Provider`] over v2 keys in a [`KeyStore`] and legacy keys by digest, and
 //! its builder.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -25,8 +25,9 @@ use crate::provider::{BoxFuture, Provider};
 /// How long a client is told to wait when the key store is unavailable.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 
-/// Legacy keys are found by the first half of their digest; the whole digest is then compared
-/// in constant time.
+/// Legacy keys are found by the first half of their digest; the whole digest of each key found
+/// (one, but a key file may hold made-up hashes sharing a first half) is then compared in
+/// constant time.
 type LookupKey = [u8; 16];
 
 fn lookup_key(digest: &[u8; 32]) -> LookupKey {
@@ -168,22 +169,23 @@ impl ApiKeysBuilder {
                 "no API keys: add some with .key(…), .stored_key(…), .keys_from_file(…), .keys_from_str(…) or .store(…)",
             ));
         }
-        let mut ids = HashMap::with_capacity(self.keys.len());
-        let mut legacy = HashMap::with_capacity(self.keys.len());
+        let mut ids = HashSet::with_capacity(self.keys.len());
+        let mut legacy: HashMap<LookupKey, Vec<ApiKey>> = HashMap::with_capacity(self.keys.len());
         for key in self.keys {
-            if ids.insert(key.id.clone(), ()).is_some() {
+            if !ids.insert(key.id.clone()) {
                 return Err(ConfigError::Invalid(format!(
                     "API key id {:?} is used twice; ids must be unique",
                     key.id
                 )));
             }
-            let id = key.id.clone();
-            if let Some(other) = legacy.insert(lookup_key(&key.digest), key) {
+            let bucket = legacy.entry(lookup_key(&key.digest)).or_default();
+            if let Some(other) = bucket.iter().find(|other| other.digest == key.digest) {
                 return Err(ConfigError::Invalid(format!(
-                    "API keys {:?} and {id:?} have the same hash, so the same key; give each client its own",
-                    other.id
+                    "API keys {:?} and {:?} have the same hash, so the same key; give each client its own",
+                    other.id, key.id
                 )));
             }
+            bucket.push(key);
         }
         let (store, memory): (Arc<dyn KeyStore>, _) = match self.store {
             Some(_) if !self.stored.is_empty() => {
@@ -220,7 +222,7 @@ pub struct ApiKeys {
 struct Inner {
     name: Arc<str>,
     header: HeaderName,
-    legacy: HashMap<LookupKey, ApiKey>,
+    legacy: HashMap<LookupKey, Vec<ApiKey>>,
     store: Arc<dyn KeyStore>,
     /// The built-in store, when there is no custom one (for [`ApiKeys::key_ids`]).
     memory: Option<Arc<MemoryStore>>,
@@ -229,7 +231,7 @@ struct Inner {
 
 impl fmt::Debug for ApiKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let legacy: Vec<&str> = self.inner.legacy.values().map(|k| k.id.as_str()).collect();
+        let legacy: Vec<&str> = self.legacy_keys().map(|k| k.id.as_str()).collect();
         f.debug_struct("ApiKeys")
             .field("name", &self.inner.name)
             .field("header", &self.inner.header)
@@ -277,7 +279,7 @@ impl ApiKeys {
     /// The ids of the configured keys: legacy ids, then the v2 key ids held by the
     /// built-in store (a custom store's keys are not listed).
     pub fn key_ids(&self) -> impl Iterator<Item = &str> {
-        let legacy = self.inner.legacy.values().map(|k| k.id.as_str());
+        let legacy = self.legacy_keys().map(|k| k.id.as_str());
         let v2 = self
             .inner
             .memory
@@ -301,6 +303,10 @@ impl ApiKeys {
                 RETRY_AFTER,
             )),
         }
+    }
+
+    fn legacy_keys(&self) -> impl Iterator<Item = &ApiKey> {
+        self.inner.legacy.values().flatten()
     }
 
     fn now(&self) -> u64 {
@@ -380,12 +386,19 @@ impl ApiKeys {
     /// A legacy key: found by the first half of its digest, then the whole digest compared in
     /// constant time (module docs).
     fn verify_legacy(&self, presented: &[u8; 32], now: u64) -> Result<Principal, AuthError> {
-        let key = self
+        let mut found = None;
+        for candidate in self
             .inner
             .legacy
             .get(&lookup_key(presented))
-            .filter(|candidate| verify_slices_are_equal(&candidate.digest, presented).is_ok())
-            .ok_or_else(|| AuthError::invalid_token(Reason::UnknownApiKey))?;
+            .into_iter()
+            .flatten()
+        {
+            if verify_slices_are_equal(&candidate.digest, presented).is_ok() {
+                found = Some(candidate);
+            }
+        }
+        let key = found.ok_or_else(|| AuthError::invalid_token(Reason::UnknownApiKey))?;
         if key.expires_at.is_some_and(|at| now >= at) {
             return Err(AuthError::invalid_token(Reason::Expired));
         }
@@ -551,7 +564,10 @@ mod tests {
             .key(ApiKey::from_hash("by-hash", key.hash()).unwrap())
             .build()
             .unwrap();
-        assert_eq!(keys.verify(key.secret()).unwrap().subject(), Some("by-hash"));
+        assert_eq!(
+            keys.verify(key.secret()).unwrap().subject(),
+            Some("by-hash")
+        );
         let other = ApiKeys::generate().unwrap();
         assert_eq!(
             keys.verify(other.secret()).err().map(|e| e.reason()),
@@ -602,6 +618,13 @@ mod tests {
         assert!(err(&format!("k {h} expires=soon")).contains("expires=soon"));
         assert!(err(&format!("k {h}\nk {h2}")).contains("used twice"));
         assert!(err(&format!("k {h}\nj {h}")).contains("same hash"));
+        // Made-up hashes that share their first half are still two keys.
+        let shared = format!(
+            "k sha256:{}\nj sha256:{}",
+            "0".repeat(64),
+            "0".repeat(63) + "1"
+        );
+        assert!(ApiKeys::builder().keys_from_str(&shared).build().is_ok());
         assert!(err("# nothing").contains("no API keys"));
         assert!(err(&format!("k {h} key_id=short")).contains("16 base62"));
         assert!(err(&format!("k {h} revoked=0")).contains("needs key_id"));
