@@ -81,26 +81,31 @@ pub(super) enum FormatError {
 /// check, a byte scan and one SHA-256 over 65 bytes.
 pub(super) fn parse_v2(key: &str) -> Result<KeyId, FormatError> {
     let bytes = key.as_bytes();
-    if bytes.len() != V2_LEN || !key.starts_with(V2_PREFIX) {
+    let fields = bytes
+        .split_first_chunk::<5>()
+        .filter(|(prefix, _)| prefix.as_slice() == V2_PREFIX.as_bytes())
+        .and_then(|(_, rest)| rest.split_first_chunk::<ID_LEN>())
+        .and_then(|(id, rest)| Some((id, rest.split_first()?)))
+        .and_then(|(id, (&sep1, rest))| Some((id, sep1, rest.split_first_chunk::<SECRET_LEN>()?)))
+        .and_then(|(id, sep1, (secret, rest))| Some((id, sep1, secret, rest.split_first()?)));
+    let Some((id, b'_', secret, (b'_', checksum_text))) = fields else {
+        return Err(FormatError::Shape);
+    };
+    let alphanumeric = id
+        .iter()
+        .chain(secret)
+        .chain(checksum_text)
+        .all(u8::is_ascii_alphanumeric);
+    if checksum_text.len() != CHECKSUM_LEN || !alphanumeric {
         return Err(FormatError::Shape);
     }
-    let id_end = V2_PREFIX.len() + ID_LEN;
-    let secret_end = id_end + 1 + SECRET_LEN;
-    let body = &bytes[..secret_end];
-    let shaped = bytes[id_end] == b'_'
-        && bytes[secret_end] == b'_'
-        && bytes[V2_PREFIX.len()..id_end]
-            .iter()
-            .chain(&bytes[id_end + 1..secret_end])
-            .chain(&bytes[secret_end + 1..])
-            .all(u8::is_ascii_alphanumeric);
-    if !shaped {
-        return Err(FormatError::Shape);
-    }
-    if bytes[secret_end + 1..] != checksum(body) {
+    let body = bytes
+        .get(..V2_LEN - CHECKSUM_LEN - 1)
+        .ok_or(FormatError::Shape)?;
+    if checksum_text != checksum(body) {
         return Err(FormatError::Checksum);
     }
-    KeyId::from_bytes(&bytes[V2_PREFIX.len()..id_end]).ok_or(FormatError::Shape)
+    Ok(KeyId(*id))
 }
 
 /// The first 4 bytes of SHA-256 over `tgk2_<id>_<secret>`, as 6 base62 digits (big-endian,
@@ -114,10 +119,19 @@ fn checksum(body: &[u8]) -> [u8; CHECKSUM_LEN] {
         .fold(0u64, |acc, &b| acc << 8 | u64::from(b));
     let mut out = [b'0'; CHECKSUM_LEN];
     for digit in out.iter_mut().rev() {
-        *digit = BASE62[usize::try_from(value % 62).unwrap_or(0)];
+        *digit = base62_digit(value % 62);
         value /= 62;
     }
     out
+}
+
+/// The base62 digit of `value` (below 62).
+fn base62_digit(value: u64) -> u8 {
+    usize::try_from(value)
+        .ok()
+        .and_then(|i| BASE62.get(i))
+        .copied()
+        .unwrap_or(b'0')
 }
 
 /// `n` uniformly random base62 characters: each random byte below 248 (4 × 62) gives one
@@ -131,7 +145,7 @@ fn random_base62(n: usize) -> std::io::Result<Vec<u8>> {
         out.extend(
             buf.iter()
                 .filter(|&&b| b < 248)
-                .map(|&b| BASE62[usize::from(b % 62)])
+                .map(|&b| base62_digit(u64::from(b % 62)))
                 .take(n - out.len()),
         );
     }
