@@ -316,7 +316,10 @@ impl ApiKeys {
     /// Parses the key, and answers at once unless the store must be asked.
     fn start(&self, key: &str, now: u64) -> Step {
         if !key.starts_with(V2_PREFIX) {
-            return Step::Done(self.verify_legacy(&sha256(key), now));
+            let found = self.verify_legacy(&sha256(key), now);
+            return Step::Done(
+                found.unwrap_or_else(|| Err(AuthError::invalid_token(Reason::UnknownApiKey))),
+            );
         }
         // A malformed key or a wrong checksum is refused here, without any lookup.
         let Ok(id) = parse_v2(key) else {
@@ -324,10 +327,8 @@ impl ApiKeys {
         };
         let presented = sha256(key);
         // A v2 key configured as an `ApiKey` (by its hash alone) is found by digest.
-        if !self.inner.legacy.is_empty() {
-            if let Ok(principal) = self.verify_legacy(&presented, now) {
-                return Step::Done(Ok(principal));
-            }
+        if let Some(result) = self.verify_legacy(&presented, now) {
+            return Step::Done(result);
         }
         match self.inner.store.try_get(&id) {
             Some(found) => Step::Done(self.finish(&presented, found, now)),
@@ -384,8 +385,12 @@ impl ApiKeys {
     }
 
     /// A legacy key: found by the first half of its digest, then the whole digest compared in
-    /// constant time (module docs).
-    fn verify_legacy(&self, presented: &[u8; 32], now: u64) -> Result<Principal, AuthError> {
+    /// constant time (module docs). `None` when no legacy key has this digest.
+    fn verify_legacy(
+        &self,
+        presented: &[u8; 32],
+        now: u64,
+    ) -> Option<Result<Principal, AuthError>> {
         let mut found = None;
         for candidate in self
             .inner
@@ -398,9 +403,9 @@ impl ApiKeys {
                 found = Some(candidate);
             }
         }
-        let key = found.ok_or_else(|| AuthError::invalid_token(Reason::UnknownApiKey))?;
+        let key = found?;
         if key.expires_at.is_some_and(|at| now >= at) {
-            return Err(AuthError::invalid_token(Reason::Expired));
+            return Some(Err(AuthError::invalid_token(Reason::Expired)));
         }
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(key.id));
@@ -410,12 +415,12 @@ impl ApiKeys {
         if let Some(at) = key.expires_at {
             claims.insert("exp".into(), json!(at));
         }
-        Ok(Principal::builder(self.inner.name.clone())
+        Some(Ok(Principal::builder(self.inner.name.clone())
             .subject(Some(key.id.clone()))
             .scopes(key.scopes.clone())
             .expires_at(key.expires_at)
             .claims(claims)
-            .build())
+            .build()))
     }
 
     fn check(&self, credential: &Credential) -> Step {
