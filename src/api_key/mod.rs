@@ -3,11 +3,11 @@
 //!
 //! Keys are read from the `x-api-key` header (the name is configurable) or from
 //! `Authorization: ApiKey <key>`; an [`AuthLayer`](crate::AuthLayer) built for an `ApiKeys`
-//! reads both without further configuration. Each key has an id, optional scopes and an
-//! optional expiry; the principal's [`subject`](crate::Principal::subject) is the key's owner (v2)
-//! or id (legacy), never the key. A key is made of RFC 6750 `b64token` characters (letters, digits, `-._~+/`), like a
-//! bearer token; a key sent as `Authorization: Bearer` is a bearer token, not an API key, and
-//! is refused.
+//! reads both without further configuration. Each key has scopes, an optional expiry and (v2
+//! keys) an optional revocation time; the principal's [`subject`](crate::Principal::subject) is
+//! the key's owner (v2) or id (legacy), never the key. A key is made of RFC 6750 `b64token`
+//! characters (letters, digits, `-._~+/`), like a bearer token; a key sent as
+//! `Authorization: Bearer` is a bearer token, not an API key, and is refused.
 //!
 //! ```
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -65,7 +65,8 @@
 //! working. It has no id, so it is found in a `HashMap` by the first 16 bytes of its digest,
 //! then its whole digest is compared in constant time: also O(1), whatever the number of keys.
 //! Prefer v2 keys: they are refused without a lookup when mistyped, and can live in a
-//! [`KeyStore`] such as a database.
+//! [`KeyStore`] such as a database. (A v2 key configured as an [`ApiKey`], by its hash alone, is
+//! found by its digest the same way.)
 //!
 //! # Lifecycle
 //! A [`StoredKey`] has an owner (the principal's subject, so rolling a key keeps the subject),
