@@ -180,6 +180,9 @@ pub(super) fn assemble_v2(id: &KeyId, secret: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
     use super::*;
 
     fn valid() -> String {
@@ -252,6 +255,51 @@ mod tests {
         assert_eq!(parse_v2("tgk_abc"), Err(FormatError::Shape));
         let legacy = format!("tgk_{}", "A".repeat(V2_LEN - 4));
         assert_eq!(parse_v2(&legacy), Err(FormatError::Shape));
+    }
+
+    fn runner() -> TestRunner {
+        TestRunner::new(Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        })
+    }
+
+    #[test]
+    fn parsing_never_panics_and_accepts_only_the_grammar() {
+        let text = prop_oneof![
+            any::<String>(),
+            "tgk2_[A-Za-z0-9_é-]{60,72}",
+            "tgk2_.{0,80}"
+        ];
+        runner()
+            .run(&text, |key| {
+                if let Ok(id) = parse_v2(&key) {
+                    prop_assert_eq!(key.len(), V2_LEN);
+                    prop_assert_eq!(&key[5..21], id.as_str());
+                }
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn any_one_character_changed_is_refused() {
+        let key = valid();
+        let change = (
+            0..V2_LEN,
+            any::<char>().prop_filter("alphanumeric", char::is_ascii_alphanumeric),
+        );
+        runner()
+            .run(&change, |(at, c)| {
+                let mut bytes = key.clone().into_bytes();
+                prop_assume!(bytes[at] != c as u8);
+                bytes[at] = c as u8;
+                let changed = String::from_utf8(bytes).unwrap();
+                prop_assert!(parse_v2(&changed).is_err(), "{}", changed);
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
