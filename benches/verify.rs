@@ -13,6 +13,9 @@
 //! - `metrics/*`: a repeat token through the layer with the `metrics` feature off
 //!   (`cargo bench --bench verify -- metrics/`), and on (`--features metrics`) without a
 //!   recorder and with the Prometheus recorder.
+//! - `api_key_verify/*`: an API key's check at 10 to 1 000 000 keys: v2 keys by id in the
+//!   in-memory store, legacy keys by digest, a malformed v2 key (refused before any lookup), and
+//!   for comparison the linear scan over every digest that `ApiKeys` did before v2 keys.
 //!
 //! Run: `cargo bench --bench verify` (results, machine and commands in BENCHMARKS.md).
 
@@ -28,6 +31,7 @@ use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use jsonwebtoken::crypto::CryptoProvider;
 use serde_json::{Map, Value};
+use tollgate::api_key::{ApiKey, ApiKeys, KeyId, StoredKey};
 use tollgate::dev::{DevIssuer, DevKeyType};
 use tollgate::guard::{not, scope, GuardLayer};
 use tollgate::jwt::{Algorithm, JwtProvider};
@@ -488,6 +492,94 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// A synthetic v2 key id for the `i`th key: `i` in base62, zero-padded to 16 characters.
+fn synthetic_id(mut i: usize) -> KeyId {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut id = [b'0'; 16];
+    for c in id.iter_mut().rev() {
+        *c = BASE62[i % 62];
+        i /= 62;
+    }
+    KeyId::parse(std::str::from_utf8(&id).expect("ascii")).expect("id")
+}
+
+/// A synthetic digest for the `i`th key (never a real key's digest).
+fn synthetic_digest(i: usize) -> [u8; 32] {
+    let mut digest = [0xa5; 32];
+    digest[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    digest
+}
+
+/// One real generated key among `n - 1` synthetic ones (built outside the measured loop); the
+/// real key is verified.
+fn api_key_verify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("api_key_verify");
+    for n in [10usize, 10_000, 1_000_000] {
+        let real = ApiKeys::generate().expect("generate");
+        let keys = (1..n)
+            .map(|i| StoredKey::new(synthetic_id(i), synthetic_digest(i), "bench").expect("key"))
+            .fold(ApiKeys::builder(), |b, k| b.stored_key(k))
+            .stored_key(real.stored_key("bench").expect("key").scopes(["read"]))
+            .build()
+            .expect("keys");
+        group.bench_function(BenchmarkId::new("v2", n), |b| {
+            b.iter(|| black_box(keys.verify(black_box(real.secret())).expect("valid")))
+        });
+        if n == 1_000_000 {
+            let mut bad = real.secret().to_owned();
+            let last = if bad.ends_with('0') { "1" } else { "0" };
+            bad.replace_range(bad.len() - 1.., last);
+            group.bench_function(BenchmarkId::new("v2_bad_checksum", n), |b| {
+                b.iter(|| black_box(keys.verify(black_box(&bad)).is_err()))
+            });
+        }
+    }
+    for n in [10usize, 10_000] {
+        let secret = "tgk_legacyBenchKeyLegacyBenchKeyLegacyBenchKey0";
+        let keys = (1..n)
+            .map(|i| {
+                let hash: String = synthetic_digest(i)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                let hash = format!("sha256:{hash}");
+                ApiKey::from_hash(format!("k{i}"), &hash).expect("key")
+            })
+            .fold(ApiKeys::builder(), |b, k| b.key(k))
+            .key(ApiKey::from_secret("real", secret).expect("key"))
+            .build()
+            .expect("keys");
+        group.bench_function(BenchmarkId::new("legacy", n), |b| {
+            b.iter(|| black_box(keys.verify(black_box(secret)).expect("valid")))
+        });
+        // What every key cost before v2: hash, then compare with each digest, no early exit.
+        let real = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+        let mut digests: Vec<[u8; 32]> = (1..n).map(synthetic_digest).collect();
+        digests.push(real.as_ref().try_into().expect("32 bytes"));
+        group.bench_function(BenchmarkId::new("linear_scan_before_v2", n), |b| {
+            b.iter(|| {
+                let presented = aws_lc_rs::digest::digest(
+                    &aws_lc_rs::digest::SHA256,
+                    black_box(secret).as_bytes(),
+                );
+                let mut found = None;
+                for (i, candidate) in digests.iter().enumerate() {
+                    if aws_lc_rs::constant_time::verify_slices_are_equal(
+                        candidate,
+                        presented.as_ref(),
+                    )
+                    .is_ok()
+                    {
+                        found = Some(i);
+                    }
+                }
+                black_box(found.expect("found"))
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -495,6 +587,6 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
     targets = signature_backends, verify, layer, providers, key_set_size, token_size, threads,
-        metrics
+        metrics, api_key_verify
 }
 criterion_main!(benches);

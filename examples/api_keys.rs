@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --example api_keys -- generate ci-deploy admin,deploy >> api-keys.txt.out
-//!     prints a new key (give it to the client, once) and the key-file line holding its hash
+//!     prints a new v2 key `tgk2_<id>_<secret>_<checksum>` (give it to the client, once), its
+//!     public id, and the key-file line holding its owner, hash and id
 //!
 //! API_KEYS_FILE=api-keys.txt   (required: the key file, see tollgate::api_key)
 //! API_KEY_HEADER=x-api-key     (optional: default x-api-key; `Authorization: ApiKey …` also works)
@@ -10,8 +11,8 @@
 //! cargo run --example api_keys
 //! ```
 //!
-//! `GET /public` is open, `GET /me` answers the principal (the key's id and scopes, never the
-//! key) as JSON, and `GET /admin` needs a key with the scope `admin`.
+//! `GET /public` is open, `GET /me` answers the principal (the key's owner, id and scopes, never
+//! the key) as JSON, and `GET /admin` needs a key with the scope `admin`.
 
 mod common;
 
@@ -38,7 +39,7 @@ async fn main() {
     }
 }
 
-/// Prints a new key and the key-file line with its hash.
+/// Prints a new v2 key, its id, and the key-file line with its owner, hash and id.
 fn generate(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let id = args.first().map_or("my-client", String::as_str);
     let scopes: Vec<&str> = args
@@ -46,10 +47,11 @@ fn generate(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         .map(|s| common::list(s).collect())
         .unwrap_or_default();
     let key = ApiKeys::generate()?;
-    // Validate the id now rather than when the server reads the file.
-    let _checked = tollgate::api_key::ApiKey::from_hash(id, key.hash())?;
-    eprintln!("# Give API_KEY to the client once; store only KEY_FILE_LINE (the hash).");
+    // Validate the owner now rather than when the server reads the file.
+    let _checked = key.stored_key(id)?;
+    eprintln!("# Give API_KEY to the client once; store only KEY_FILE_LINE (the hash and id).");
     println!("API_KEY={}", key.secret());
+    println!("KEY_ID={}", key.key_id());
     println!("KEY_FILE_LINE={}", key.file_line(id, &scopes));
     Ok(())
 }

@@ -179,6 +179,15 @@ pub enum Reason {
     UnknownIssuer,
     /// No configured API key matches.
     UnknownApiKey,
+    /// A key with the v2 prefix `tgk2_` but the wrong length, alphabet or checksum (a
+    /// mistyped or made-up key); refused before any key-store lookup.
+    MalformedApiKey,
+    /// A v2 API key that was revoked.
+    RevokedApiKey,
+    /// The API key store could not be reached ([`StoreError::Unavailable`](crate::api_key::StoreError::Unavailable)).
+    KeyStoreUnavailable,
+    /// The API key store failed otherwise ([`StoreError::Failed`](crate::api_key::StoreError::Failed)).
+    KeyStoreFailed,
     /// The credential is of a kind this provider does not take (e.g. a bearer token given to
     /// the API-key provider).
     UnsupportedCredential,
@@ -228,6 +237,10 @@ impl Reason {
             Self::StsUnavailable => "sts_unavailable",
             Self::Inactive => "inactive",
             Self::IntrospectionUnavailable => "introspection_unavailable",
+            Self::MalformedApiKey => "malformed_api_key",
+            Self::RevokedApiKey => "revoked_api_key",
+            Self::KeyStoreUnavailable => "key_store_unavailable",
+            Self::KeyStoreFailed => "key_store_failed",
         }
     }
 }

@@ -188,6 +188,11 @@ mod send_sync {
         assert_send_sync::<crate::jwt::JwtProvider>();
         assert_send_sync::<crate::Credential>();
         assert_send_sync::<crate::ApiKeys>();
+        assert_send_sync::<crate::api_key::MemoryStore>();
+        assert_send_sync::<crate::api_key::StoredKey>();
+        assert_send_sync::<crate::api_key::KeyId>();
+        assert_send_sync::<crate::api_key::StoreError>();
+        assert_send_sync::<std::sync::Arc<dyn crate::api_key::KeyStore>>();
         assert_send_sync::<crate::Providers>();
         assert_send_sync::<crate::alb::Alb>();
         assert_send_sync::<crate::aws_iam::AwsIam>();

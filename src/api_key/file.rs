@@ -1,40 +1,76 @@
 //! The key file: one key per line (see the [module docs](super) for the format).
 
-use super::ApiKey;
+use super::{ApiKey, KeyId, StoredKey};
+
+/// A key-file line's key.
+#[derive(Debug)]
+pub(super) enum Line {
+    /// `<id> sha256:<hex> …`: a legacy key, found by its digest.
+    Legacy(ApiKey),
+    /// `<owner> sha256:<hex> key_id=<id> …`: a v2 key, found by its id.
+    V2(StoredKey),
+}
 
 /// One key-file line: `None` for blank lines and comments.
-pub(super) fn parse_line(line: &str) -> Result<Option<ApiKey>, String> {
+pub(super) fn parse_line(line: &str) -> Result<Option<Line>, String> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
     }
     let mut fields = line.split_whitespace();
-    let (Some(id), Some(hash)) = (fields.next(), fields.next()) else {
-        return Err("expected `<id> sha256:<hex> [scopes=…] [expires=…]`".into());
+    let (Some(name), Some(hash)) = (fields.next(), fields.next()) else {
+        return Err(
+            "expected `<id> sha256:<hex> [key_id=…] [scopes=…] [expires=…] [revoked=…]`".into(),
+        );
     };
-    let mut key = ApiKey::from_hash(id, hash).map_err(|e| e.to_string())?;
+    let key = ApiKey::from_hash(name, hash).map_err(|e| e.to_string())?;
+    let (mut key_id, mut revoked_at) = (None, None);
+    let mut scopes = Vec::new();
+    let mut expires_at = None;
     for field in fields {
         match field.split_once('=') {
+            Some(("key_id", id)) => key_id = Some(KeyId::parse(id).map_err(|e| e.to_string())?),
             Some(("scopes", list)) => {
-                key.scopes = list
+                scopes = list
                     .split(',')
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
                     .collect();
             }
-            Some(("expires", when)) => {
-                key.expires_at = Some(parse_time(when).ok_or_else(|| {
-                    format!("expires={when} is not a date (2027-01-01), a UTC time (2027-01-01T12:00:00Z) or Unix seconds")
-                })?);
-            }
+            Some(("expires", when)) => expires_at = Some(time_field("expires", when)?),
+            Some(("revoked", when)) => revoked_at = Some(time_field("revoked", when)?),
             _ => {
                 return Err(format!(
-                    "unknown field `{field}`; expected scopes=… or expires=…"
+                    "unknown field `{field}`; expected key_id=…, scopes=…, expires=… or revoked=…"
                 ))
             }
         }
     }
-    Ok(Some(key))
+    let line = match key_id {
+        Some(id) => Line::V2(StoredKey {
+            scopes,
+            expires_at,
+            revoked_at,
+            ..StoredKey::new(id, key.digest, key.id).map_err(|e| e.to_string())?
+        }),
+        None if revoked_at.is_some() => {
+            return Err(
+                "revoked=… needs key_id=… (a legacy key is revoked by deleting its line)".into(),
+            )
+        }
+        None => Line::Legacy(ApiKey {
+            scopes,
+            expires_at,
+            ..key
+        }),
+    };
+    Ok(Some(line))
+}
+
+fn time_field(name: &str, when: &str) -> Result<u64, String> {
+    parse_time(when).ok_or_else(|| {
+        format!("{name}={when} is not a date (2027-01-01), a UTC time (2027-01-01T12:00:00Z) or Unix seconds")
+    })
 }
 
 /// Unix seconds, `YYYY-MM-DD` (midnight UTC) or `YYYY-MM-DDTHH:MM:SSZ`.

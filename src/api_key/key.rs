@@ -1,17 +1,13 @@
-//! One API key and its format: [`ApiKey`] (id, SHA-256 digest, scopes, expiry), the checks on
-//! ids and `sha256:` hashes, and [`GeneratedKey`], a fresh random key with its hash.
+//! One legacy API key: [`ApiKey`] (id, SHA-256 digest, scopes, expiry), the checks on ids and
+//! `sha256:` hashes, and [`GeneratedKey`], a fresh random v2 key with its id and hash.
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest::{digest, SHA256};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-
+use super::format::generate_v2;
+use super::{KeyId, StoredKey};
 use crate::error::ConfigError;
-
-/// The prefix of generated keys (so they are recognisable in secret scanners and logs).
-const KEY_PREFIX: &str = "tgk_";
+use aws_lc_rs::digest::{digest, SHA256};
 
 type Digest = [u8; 32];
 
@@ -21,12 +17,21 @@ pub(super) fn sha256(secret: &str) -> Digest {
     out
 }
 
+/// Unix seconds (0 before the epoch).
+pub(super) fn unix_secs(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One API key: its id, the SHA-256 of the key, and what it grants. `Debug` shows neither the
-/// key nor its hash.
+/// One legacy API key (any key text, typically `tgk_` keys made before the v2 format): its id,
+/// the SHA-256 of the key, and what it grants. `Debug` shows neither the key nor its hash.
+///
+/// A v2 key (`tgk2_…`, what [`ApiKeys::generate`](super::ApiKeys::generate) makes) is best
+/// configured as a [`StoredKey`], found by its id with its whole lifecycle; configured as an
+/// `ApiKey` (by its hash alone), it is found by its digest like a legacy key.
 #[derive(Clone)]
 #[must_use]
 pub struct ApiKey {
@@ -93,7 +98,7 @@ impl ApiKey {
 
     /// When the key stops working.
     pub fn expires_at(mut self, at: SystemTime) -> Self {
-        self.expires_at = Some(at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+        self.expires_at = Some(unix_secs(at));
         self
     }
 
@@ -103,7 +108,7 @@ impl ApiKey {
     }
 }
 
-fn check_id(id: &str) -> Result<(), ConfigError> {
+pub(super) fn check_id(id: &str) -> Result<(), ConfigError> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && id
@@ -118,7 +123,7 @@ fn check_id(id: &str) -> Result<(), ConfigError> {
     }
 }
 
-fn parse_hash(hash: &str) -> Option<Digest> {
+pub(super) fn parse_hash(hash: &str) -> Option<Digest> {
     let hex = hash.trim().strip_prefix("sha256:")?;
     if hex.len() != 64 {
         return None;
@@ -131,22 +136,21 @@ fn parse_hash(hash: &str) -> Option<Digest> {
     Some(out)
 }
 
-/// A freshly generated key and its hash. `Debug` does not show the key.
+/// A freshly generated v2 key, with its id and hash. `Debug` does not show the key.
 #[derive(Clone)]
 pub struct GeneratedKey {
+    id: KeyId,
     secret: String,
     hash: String,
 }
 
 impl GeneratedKey {
-    /// `tgk_` and 256 random bits in base64url, with its hash.
+    /// `tgk2_<id>_<secret>_<checksum>` with 256 random bits, its id and the SHA-256 of the
+    /// whole key.
     pub(super) fn new() -> std::io::Result<Self> {
-        let mut bytes = [0; 32];
-        aws_lc_rs::rand::fill(&mut bytes)
-            .map_err(|_| std::io::Error::other("the system random number generator failed"))?;
-        let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+        let (id, secret) = generate_v2()?;
         let hash = format!("sha256:{}", hex(&sha256(&secret)));
-        Ok(Self { secret, hash })
+        Ok(Self { id, secret, hash })
     }
 
     /// The key to hand to the client, once. Never store or log it.
@@ -154,14 +158,27 @@ impl GeneratedKey {
         &self.secret
     }
 
-    /// The hash to configure: `sha256:` and 64 hex digits.
+    /// The key's public id (also inside the key), safe to log and show.
+    pub fn key_id(&self) -> &KeyId {
+        &self.id
+    }
+
+    /// The hash to store: `sha256:` and 64 hex digits, the SHA-256 of the whole key.
     pub fn hash(&self) -> &str {
         &self.hash
     }
 
-    /// A line for the key file, e.g. `ci-deploy sha256:… scopes=deploy`.
-    pub fn file_line(&self, id: &str, scopes: &[&str]) -> String {
-        let mut line = format!("{id} {}", self.hash);
+    /// The record to put in a [`KeyStore`](super::KeyStore), owned by `owner`.
+    ///
+    /// # Errors
+    /// When the owner is malformed (see [`StoredKey::new`]).
+    pub fn stored_key(&self, owner: impl Into<String>) -> Result<StoredKey, ConfigError> {
+        StoredKey::new(self.id.clone(), sha256(&self.secret), owner)
+    }
+
+    /// A line for the key file, e.g. `ci-deploy sha256:… key_id=… scopes=deploy`.
+    pub fn file_line(&self, owner: &str, scopes: &[&str]) -> String {
+        let mut line = format!("{owner} {} key_id={}", self.hash, self.id);
         if !scopes.is_empty() {
             line.push_str(" scopes=");
             line.push_str(&scopes.join(","));
@@ -173,6 +190,7 @@ impl GeneratedKey {
 impl fmt::Debug for GeneratedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GeneratedKey")
+            .field("id", &self.id)
             .field("secret", &"<redacted>")
             .field("hash", &self.hash)
             .finish()

@@ -1,20 +1,40 @@
-//! [`ApiKeys`], the [`Provider`] over a set of hashed keys, and its builder.
+//! [`ApiKeys`], the [`Provider`] over v2 keys in a [`KeyStore`] and legacy keys by digest, and
+//! its builder.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use aws_lc_rs::constant_time::verify_slices_are_equal;
 use http::HeaderName;
 use serde_json::{json, Map};
 
-use super::file::parse_line;
+use super::file::{parse_line, Line};
+use super::format::{parse_v2, V2_PREFIX};
 use super::key::sha256;
-use super::{ApiKey, GeneratedKey, DEFAULT_HEADER};
+use super::store::{KeyState, KeyStore, MemoryStore, StoreError, StoredKey};
+use super::{ApiKey, GeneratedKey, KeyId, DEFAULT_HEADER};
 use crate::clock::{unix_millis, Clock, SystemClock};
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
 use crate::principal::Principal;
 use crate::provider::{BoxFuture, Provider};
+
+/// How long a client is told to wait when the key store is unavailable.
+const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// Legacy keys are found by the first half of their digest; the whole digest of each key found
+/// (one, but a key file may hold made-up hashes sharing a first half) is then compared in
+/// constant time.
+type LookupKey = [u8; 16];
+
+fn lookup_key(digest: &[u8; 32]) -> LookupKey {
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest[..16]);
+    out
+}
 
 /// Configures [`ApiKeys`]. Created by [`ApiKeys::builder`].
 #[must_use]
@@ -22,6 +42,8 @@ pub struct ApiKeysBuilder {
     name: String,
     header: HeaderName,
     keys: Vec<ApiKey>,
+    stored: Vec<StoredKey>,
+    store: Option<Arc<dyn KeyStore>>,
     errors: Vec<ConfigError>,
     clock: Arc<dyn Clock>,
 }
@@ -32,6 +54,8 @@ impl fmt::Debug for ApiKeysBuilder {
             .field("name", &self.name)
             .field("header", &self.header)
             .field("keys", &self.keys)
+            .field("stored", &self.stored)
+            .field("custom_store", &self.store.is_some())
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -51,9 +75,23 @@ impl ApiKeysBuilder {
         self
     }
 
-    /// Adds a key.
+    /// Adds a legacy key (any key text, found by its digest).
     pub fn key(mut self, key: ApiKey) -> Self {
         self.keys.push(key);
+        self
+    }
+
+    /// Adds a v2 key to the built-in [`MemoryStore`].
+    pub fn stored_key(mut self, key: StoredKey) -> Self {
+        self.stored.push(key);
+        self
+    }
+
+    /// Looks v2 keys up in `store` instead of the built-in [`MemoryStore`] (v2 keys then go
+    /// in that store, not in [`stored_key`](Self::stored_key) or key files). Legacy keys are
+    /// still configured here.
+    pub fn store(mut self, store: impl KeyStore) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 
@@ -77,7 +115,7 @@ impl ApiKeysBuilder {
         self
     }
 
-    /// The clock for key expiry (default: the system clock). Tests use
+    /// The clock for key expiry and revocation (default: the system clock). Tests use
     /// [`ManualClock`](crate::clock::ManualClock) to move time without sleeping.
     ///
     /// ```
@@ -106,7 +144,8 @@ impl ApiKeysBuilder {
     fn add_lines(&mut self, text: &str, origin: &str) {
         for (number, line) in text.lines().enumerate() {
             match parse_line(line) {
-                Ok(Some(key)) => self.keys.push(key),
+                Ok(Some(Line::Legacy(key))) => self.keys.push(key),
+                Ok(Some(Line::V2(key))) => self.stored.push(key),
                 Ok(None) => {}
                 Err(e) => self.errors.push(ConfigError::Invalid(format!(
                     "{origin}, line {}: {e}",
@@ -119,45 +158,62 @@ impl ApiKeysBuilder {
     /// Checks the keys.
     ///
     /// # Errors
-    /// The first unreadable file or malformed line; a duplicate id or hash; no keys at all.
+    /// The first unreadable file or malformed line; a duplicate id or hash; v2 keys given
+    /// here as well as a custom [`store`](Self::store); no keys and no store at all.
     pub fn build(mut self) -> Result<ApiKeys, ConfigError> {
         if !self.errors.is_empty() {
             return Err(self.errors.swap_remove(0));
         }
-        if self.keys.is_empty() {
+        if self.keys.is_empty() && self.stored.is_empty() && self.store.is_none() {
             return Err(ConfigError::Missing(
-                "no API keys: add some with .key(…), .keys_from_file(…) or .keys_from_str(…)",
+                "no API keys: add some with .key(…), .stored_key(…), .keys_from_file(…), .keys_from_str(…) or .store(…)",
             ));
         }
-        for (i, key) in self.keys.iter().enumerate() {
-            for other in self.keys.iter().skip(i + 1) {
-                if other.id == key.id {
-                    return Err(ConfigError::Invalid(format!(
-                        "API key id {:?} is used twice; ids must be unique",
-                        key.id
-                    )));
-                }
-                if other.digest == key.digest {
-                    return Err(ConfigError::Invalid(format!(
-                        "API keys {:?} and {:?} have the same hash, so the same key; give each client its own",
-                        key.id, other.id
-                    )));
-                }
+        let mut ids = HashSet::with_capacity(self.keys.len());
+        let mut legacy: HashMap<LookupKey, Vec<ApiKey>> = HashMap::with_capacity(self.keys.len());
+        for key in self.keys {
+            if !ids.insert(key.id.clone()) {
+                return Err(ConfigError::Invalid(format!(
+                    "API key id {:?} is used twice; ids must be unique",
+                    key.id
+                )));
             }
+            let bucket = legacy.entry(lookup_key(&key.digest)).or_default();
+            if let Some(other) = bucket.iter().find(|other| other.digest == key.digest) {
+                return Err(ConfigError::Invalid(format!(
+                    "API keys {:?} and {:?} have the same hash, so the same key; give each client its own",
+                    other.id, key.id
+                )));
+            }
+            bucket.push(key);
         }
+        let (store, memory): (Arc<dyn KeyStore>, _) = match self.store {
+            Some(_) if !self.stored.is_empty() => {
+                return Err(ConfigError::Invalid(
+                    "v2 keys (key_id=…) were given to the builder as well as a custom .store(…); put them in that store".into(),
+                ))
+            }
+            Some(store) => (store, None),
+            None => {
+                let memory = Arc::new(MemoryStore::new(self.stored)?);
+                (memory.clone(), Some(memory))
+            }
+        };
         Ok(ApiKeys {
             inner: Arc::new(Inner {
                 name: self.name.into(),
                 header: self.header,
-                keys: self.keys,
+                legacy,
+                store,
+                memory,
                 clock: self.clock,
             }),
         })
     }
 }
 
-/// Verifies API keys against a set of SHA-256 hashes. Cheap to clone; `Debug` shows the key ids
-/// only.
+/// Verifies API keys: v2 keys (`tgk2_…`) by id in a [`KeyStore`], legacy keys by digest.
+/// Cheap to clone; `Debug` shows the legacy key ids and the number of v2 keys only.
 #[derive(Clone)]
 pub struct ApiKeys {
     inner: Arc<Inner>,
@@ -166,20 +222,35 @@ pub struct ApiKeys {
 struct Inner {
     name: Arc<str>,
     header: HeaderName,
-    keys: Vec<ApiKey>,
+    legacy: HashMap<LookupKey, Vec<ApiKey>>,
+    store: Arc<dyn KeyStore>,
+    /// The built-in store, when there is no custom one (for [`ApiKeys::key_ids`]).
+    memory: Option<Arc<MemoryStore>>,
     clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ApiKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ids: Vec<&str> = self.inner.keys.iter().map(|k| k.id.as_str()).collect();
+        let legacy: Vec<&str> = self.legacy_keys().map(|k| k.id.as_str()).collect();
         f.debug_struct("ApiKeys")
             .field("name", &self.inner.name)
             .field("header", &self.inner.header)
-            .field("key_ids", &ids)
+            .field("legacy_key_ids", &legacy)
+            .field(
+                "store",
+                &self.inner.memory.as_ref().map_or("custom", |_| "memory"),
+            )
+            .field("v2_keys", &self.inner.memory.as_ref().map(|m| m.len()))
             .field("clock", &self.inner.clock)
             .finish()
     }
+}
+
+/// What the first, synchronous step of a verification found.
+enum Step {
+    Done(Result<Principal, AuthError>),
+    /// A well-formed v2 key (its id and digest) whose record the store must fetch.
+    Fetch(KeyId, [u8; 32]),
 }
 
 impl ApiKeys {
@@ -189,12 +260,15 @@ impl ApiKeys {
             name: "api-keys".into(),
             header: HeaderName::from_static(DEFAULT_HEADER),
             keys: Vec::new(),
+            stored: Vec::new(),
+            store: None,
             errors: Vec::new(),
             clock: Arc::new(SystemClock),
         }
     }
 
-    /// Generates a new key: `tgk_` and 256 random bits in base64url, with its hash.
+    /// Generates a new v2 key, `tgk2_<id>_<secret>_<checksum>` with 256 random bits, with its
+    /// id and hash.
     ///
     /// # Errors
     /// When the system's random number generator fails.
@@ -202,36 +276,136 @@ impl ApiKeys {
         GeneratedKey::new()
     }
 
-    /// The ids of the configured keys.
+    /// The ids of the configured keys: legacy ids, then the v2 key ids held by the
+    /// built-in store (a custom store's keys are not listed).
     pub fn key_ids(&self) -> impl Iterator<Item = &str> {
-        self.inner.keys.iter().map(|k| k.id.as_str())
+        let legacy = self.legacy_keys().map(|k| k.id.as_str());
+        let v2 = self
+            .inner
+            .memory
+            .iter()
+            .flat_map(|m| m.ids().map(KeyId::as_str));
+        legacy.chain(v2)
     }
 
     /// Verifies an API key: the whole check, without the HTTP layer.
     ///
     /// # Errors
-    /// `invalid_token` for an unknown key, `ExpiredToken` for one expired by the
-    /// [clock](ApiKeysBuilder::clock).
+    /// `invalid_token` for an unknown, malformed or revoked key, `ExpiredToken` for one
+    /// expired by the [clock](ApiKeysBuilder::clock), `Unavailable` when the store fails to
+    /// answer, or answers only asynchronously (then use
+    /// [`Provider::authenticate`]).
     pub fn verify(&self, key: &str) -> Result<Principal, AuthError> {
-        let now = unix_millis(self.inner.clock.now()) / 1000;
-        self.verify_at(key, now)
+        match self.start(key, self.now()) {
+            Step::Done(result) => result,
+            Step::Fetch(..) => Err(AuthError::unavailable_because(
+                Reason::KeyStoreUnavailable,
+                RETRY_AFTER,
+            )),
+        }
     }
 
-    fn verify_at(&self, key: &str, now: u64) -> Result<Principal, AuthError> {
+    fn legacy_keys(&self) -> impl Iterator<Item = &ApiKey> {
+        self.inner.legacy.values().flatten()
+    }
+
+    fn now(&self) -> u64 {
+        unix_millis(self.inner.clock.now()) / 1000
+    }
+
+    /// Parses the key, and answers at once unless the store must be asked.
+    fn start(&self, key: &str, now: u64) -> Step {
+        if !key.starts_with(V2_PREFIX) {
+            let found = self.verify_legacy(&sha256(key), now);
+            return Step::Done(
+                found.unwrap_or_else(|| Err(AuthError::invalid_token(Reason::UnknownApiKey))),
+            );
+        }
+        // A malformed key or a wrong checksum is refused here, without any lookup.
+        let Ok(id) = parse_v2(key) else {
+            return Step::Done(Err(AuthError::invalid_token(Reason::MalformedApiKey)));
+        };
         let presented = sha256(key);
+        // A v2 key configured as an `ApiKey` (by its hash alone) is found by digest.
+        if let Some(result) = self.verify_legacy(&presented, now) {
+            return Step::Done(result);
+        }
+        match self.inner.store.try_get(&id) {
+            Some(found) => Step::Done(self.finish(&presented, found, now)),
+            None => Step::Fetch(id, presented),
+        }
+    }
+
+    /// Checks a v2 key's digest against the store's answer.
+    fn finish(
+        &self,
+        presented: &[u8; 32],
+        found: Result<Option<Arc<StoredKey>>, StoreError>,
+        now: u64,
+    ) -> Result<Principal, AuthError> {
+        let stored = match found {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Err(AuthError::invalid_token(Reason::UnknownApiKey)),
+            Err(error) => {
+                tracing::warn!(target: "tollgate::api_key", %error, "API key store lookup failed");
+                return Err(match error {
+                    StoreError::Unavailable(_) => {
+                        AuthError::unavailable_because(Reason::KeyStoreUnavailable, RETRY_AFTER)
+                    }
+                    StoreError::Failed(_) => AuthError::invalid_token(Reason::KeyStoreFailed),
+                });
+            }
+        };
+        if verify_slices_are_equal(&stored.digest, presented).is_err() {
+            return Err(AuthError::invalid_token(Reason::UnknownApiKey));
+        }
+        match stored.state_at(now) {
+            KeyState::Active => {}
+            KeyState::Expired => return Err(AuthError::invalid_token(Reason::Expired)),
+            KeyState::Revoked => return Err(AuthError::invalid_token(Reason::RevokedApiKey)),
+        }
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!(stored.owner));
+        claims.insert("key_id".into(), json!(stored.id.as_str()));
+        if !stored.scopes.is_empty() {
+            claims.insert("scope".into(), json!(stored.scopes.join(" ")));
+        }
+        if let Some(at) = stored.expires_at {
+            claims.insert("exp".into(), json!(at));
+        }
+        if !stored.metadata.is_empty() {
+            claims.insert("metadata".into(), json!(stored.metadata));
+        }
+        Ok(Principal::builder(self.inner.name.clone())
+            .subject(Some(stored.owner.clone()))
+            .scopes(stored.scopes.clone())
+            .expires_at(stored.expires_at)
+            .claims(claims)
+            .build())
+    }
+
+    /// A legacy key: found by the first half of its digest, then the whole digest compared in
+    /// constant time (module docs). `None` when no legacy key has this digest.
+    fn verify_legacy(
+        &self,
+        presented: &[u8; 32],
+        now: u64,
+    ) -> Option<Result<Principal, AuthError>> {
         let mut found = None;
-        // Every digest is compared, in constant time, whatever matched before (module docs).
-        for candidate in &self.inner.keys {
-            let equal =
-                aws_lc_rs::constant_time::verify_slices_are_equal(&candidate.digest, &presented)
-                    .is_ok();
-            if equal {
+        for candidate in self
+            .inner
+            .legacy
+            .get(&lookup_key(presented))
+            .into_iter()
+            .flatten()
+        {
+            if verify_slices_are_equal(&candidate.digest, presented).is_ok() {
                 found = Some(candidate);
             }
         }
-        let key = found.ok_or_else(|| AuthError::invalid_token(Reason::UnknownApiKey))?;
+        let key = found?;
         if key.expires_at.is_some_and(|at| now >= at) {
-            return Err(AuthError::invalid_token(Reason::Expired));
+            return Some(Err(AuthError::invalid_token(Reason::Expired)));
         }
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(key.id));
@@ -241,19 +415,19 @@ impl ApiKeys {
         if let Some(at) = key.expires_at {
             claims.insert("exp".into(), json!(at));
         }
-        Ok(Principal::builder(self.inner.name.clone())
+        Some(Ok(Principal::builder(self.inner.name.clone())
             .subject(Some(key.id.clone()))
             .scopes(key.scopes.clone())
             .expires_at(key.expires_at)
             .claims(claims)
-            .build())
+            .build()))
     }
 
-    fn check(&self, credential: &Credential) -> Result<Principal, AuthError> {
+    fn check(&self, credential: &Credential) -> Step {
         if credential.kind() != CredentialKind::ApiKey {
-            return Err(AuthError::invalid_token(Reason::UnsupportedCredential));
+            return Step::Done(Err(AuthError::invalid_token(Reason::UnsupportedCredential)));
         }
-        self.verify(credential.token())
+        self.start(credential.token(), self.now())
     }
 }
 
@@ -263,12 +437,20 @@ impl Provider for ApiKeys {
     }
 
     fn authenticate(&self, credential: Credential) -> BoxFuture<'_, Result<Principal, AuthError>> {
-        let result = self.check(&credential);
-        Box::pin(std::future::ready(result))
+        match self.check(&credential) {
+            Step::Done(result) => Box::pin(std::future::ready(result)),
+            Step::Fetch(id, presented) => Box::pin(async move {
+                let found = self.inner.store.get(&id).await;
+                self.finish(&presented, found, self.now())
+            }),
+        }
     }
 
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
-        Some(self.check(credential))
+        match self.check(credential) {
+            Step::Done(result) => Some(result),
+            Step::Fetch(..) => None,
+        }
     }
 
     fn default_sources(&self) -> Vec<CredentialSource> {
@@ -287,62 +469,137 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::error::AuthErrorKind;
+    use serde_json::json;
 
     fn keys() -> (ApiKeys, GeneratedKey, GeneratedKey) {
         let (a, b) = (ApiKeys::generate().unwrap(), ApiKeys::generate().unwrap());
         let keys = ApiKeys::builder()
-            .key(
-                ApiKey::from_hash("alpha", a.hash())
+            .stored_key(
+                a.stored_key("alpha")
                     .unwrap()
-                    .scopes(["read", "write"]),
+                    .scopes(["read", "write"])
+                    .metadata("team", "data"),
             )
             .keys_from_str(&format!(
-                "# comment\n\n{}  expires=2000-01-01\n",
-                b.file_line("beta", &["read"])
+                "# comment\n\n{}  expires=2000-01-01\nlegacy sha256:{}\n",
+                b.file_line("beta", &["read"]),
+                hex(&sha256("tgk_legacy"))
             ))
             .build()
             .unwrap();
         (keys, a, b)
     }
 
+    fn verify_at(keys: &ApiKeys, key: &str, now: u64) -> Result<Principal, AuthError> {
+        match keys.start(key, now) {
+            Step::Done(result) => result,
+            Step::Fetch(id, _) => panic!("the memory store answers at once, not for {id}"),
+        }
+    }
+
     #[test]
-    fn generated_keys_verify_and_name_their_id_never_the_key() {
+    fn generated_keys_verify_and_name_their_owner_never_the_key() {
         let (keys, a, _) = keys();
-        assert!(a.secret().starts_with("tgk_") && a.secret().len() == 47);
+        assert!(a.secret().starts_with("tgk2_") && a.secret().len() == 72);
+        assert!(a.secret().contains(a.key_id().as_str()));
         let p = keys.verify(a.secret()).unwrap();
         assert_eq!((p.subject(), p.provider()), (Some("alpha"), "api-keys"));
         assert_eq!(p.scopes(), ["read", "write"]);
+        assert_eq!(p.claims()["key_id"], a.key_id().as_str());
+        assert_eq!(p.claims()["metadata"], json!({"team": "data"}));
         let shown = format!(
             "{p:?} {} {keys:?} {a:?}",
             serde_json::to_string(&p).unwrap()
         );
         assert!(!shown.contains(a.secret()), "{shown}");
         assert!(!format!("{keys:?}").contains(&a.hash()[7..]));
+        let legacy = keys.verify("tgk_legacy").unwrap();
+        assert_eq!(legacy.subject(), Some("legacy"));
+        let mut ids: Vec<&str> = keys.key_ids().collect();
+        ids.sort_unstable();
+        assert_eq!(ids.len(), 3);
+        assert!(ids.contains(&"legacy") && ids.contains(&a.key_id().as_str()));
     }
 
     #[test]
-    fn unknown_expired_and_bearer_credentials_are_refused() {
+    fn unknown_malformed_expired_and_bearer_credentials_are_refused() {
         let (keys, a, b) = keys();
         let reason = |r: Result<Principal, AuthError>| r.err().map(|e| (e.kind(), e.reason()));
+        let invalid = |r| Some((AuthErrorKind::InvalidToken, r));
         assert_eq!(
             reason(keys.verify("tgk_nope")),
-            Some((AuthErrorKind::InvalidToken, Reason::UnknownApiKey))
+            invalid(Reason::UnknownApiKey)
         );
         let almost = format!("{}x", a.secret());
         assert_eq!(
             reason(keys.verify(&almost)),
-            Some((AuthErrorKind::InvalidToken, Reason::UnknownApiKey))
+            invalid(Reason::MalformedApiKey)
         );
+        // A well-formed key with a valid checksum, but no such id.
+        let other = ApiKeys::generate().unwrap();
+        assert_eq!(
+            reason(keys.verify(other.secret())),
+            invalid(Reason::UnknownApiKey)
+        );
+        // A known id with another secret (and a valid checksum): the digest differs.
+        let forged = super::super::format::assemble_v2(a.key_id(), &"A".repeat(43));
+        assert_eq!(reason(keys.verify(&forged)), invalid(Reason::UnknownApiKey));
         assert_eq!(
             reason(keys.verify(b.secret())),
             Some((AuthErrorKind::ExpiredToken, Reason::Expired))
         );
-        assert!(keys.verify_at(b.secret(), 946_684_799).is_ok());
+        assert!(verify_at(&keys, b.secret(), 946_684_799).is_ok());
         assert_eq!(
-            reason(keys.check(&Credential::bearer(a.secret()))),
-            Some((AuthErrorKind::InvalidToken, Reason::UnsupportedCredential))
+            reason(
+                keys.try_authenticate(&Credential::bearer(a.secret()))
+                    .unwrap()
+            ),
+            invalid(Reason::UnsupportedCredential)
         );
-        assert!(keys.check(&Credential::api_key(a.secret())).is_ok());
+        assert!(matches!(
+            keys.try_authenticate(&Credential::api_key(a.secret())),
+            Some(Ok(_))
+        ));
+    }
+
+    #[test]
+    fn a_v2_key_configured_by_its_hash_alone_is_found_by_digest() {
+        let key = ApiKeys::generate().unwrap();
+        let keys = ApiKeys::builder()
+            .key(ApiKey::from_hash("by-hash", key.hash()).unwrap())
+            .build()
+            .unwrap();
+        assert_eq!(
+            keys.verify(key.secret()).unwrap().subject(),
+            Some("by-hash")
+        );
+        let other = ApiKeys::generate().unwrap();
+        assert_eq!(
+            keys.verify(other.secret()).err().map(|e| e.reason()),
+            Some(Reason::UnknownApiKey)
+        );
+    }
+
+    #[test]
+    fn revoked_keys_are_refused_from_their_revocation_time() {
+        let clock = ManualClock::new();
+        let now = clock.now();
+        let (a, b) = (ApiKeys::generate().unwrap(), ApiKeys::generate().unwrap());
+        let keys = ApiKeys::builder()
+            .stored_key(
+                a.stored_key("a")
+                    .unwrap()
+                    .revoked_at(now + Duration::from_secs(60)),
+            )
+            .keys_from_str(&format!("{} revoked=0", b.file_line("b", &[])))
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let reason = |key: &str| keys.verify(key).err().map(|e| e.reason());
+        assert_eq!(reason(b.secret()), Some(Reason::RevokedApiKey));
+        assert_eq!(reason(a.secret()), None);
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(reason(a.secret()), Some(Reason::RevokedApiKey));
     }
 
     #[test]
@@ -366,7 +623,27 @@ mod tests {
         assert!(err(&format!("k {h} expires=soon")).contains("expires=soon"));
         assert!(err(&format!("k {h}\nk {h2}")).contains("used twice"));
         assert!(err(&format!("k {h}\nj {h}")).contains("same hash"));
+        // Made-up hashes that share their first half are still two keys.
+        let shared = format!(
+            "k sha256:{}\nj sha256:{}",
+            "0".repeat(64),
+            "0".repeat(63) + "1"
+        );
+        assert!(ApiKeys::builder().keys_from_str(&shared).build().is_ok());
         assert!(err("# nothing").contains("no API keys"));
+        assert!(err(&format!("k {h} key_id=short")).contains("16 base62"));
+        assert!(err(&format!("k {h} revoked=0")).contains("needs key_id"));
+        let id = "key_id=AAAAAAAAAAAAAAAA";
+        assert!(err(&format!("k {h} {id}\nj {h2} {id}")).contains("used twice"));
+        assert!(err(&format!("k {h} {id}\nk {h} key_id=BBBBBBBBBBBBBBBB")).contains("same hash"));
+        assert!(err(&format!("k {h} {id} revoked=never")).contains("revoked=never"));
+        // One owner, two keys (a key being rolled): fine.
+        assert!(ApiKeys::builder()
+            .keys_from_str(&format!(
+                "k {h} {id}\nk {h2} key_id=BBBBBBBBBBBBBBBB expires=2030-01-01"
+            ))
+            .build()
+            .is_ok());
         let missing = ApiKeys::builder()
             .keys_from_file("/nonexistent/keys.txt")
             .build()

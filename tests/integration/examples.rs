@@ -530,6 +530,7 @@ async fn api_keys_example_generates_keys_and_serves_them() {
     let (ci_key, ci_line) = generate_key("ci-deploy", "deploy");
     assert!(admin_line.starts_with("ops sha256:") && admin_line.ends_with(" scopes=admin"));
     assert!(!admin_line.contains(&admin_key));
+    assert!(admin_key.starts_with("tgk2_") && admin_line.contains(" key_id="));
     let file = KeyFile::new(&["# keys".into(), admin_line, ci_line]);
     let (_running, lines) = start("api_keys", &[("API_KEYS_FILE", file.path())], |lines| {
         !lines.is_empty()

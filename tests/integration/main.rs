@@ -5,6 +5,7 @@
 mod alb;
 mod alb_support;
 mod algorithms;
+mod api_key_store;
 #[cfg(feature = "lambda")]
 mod authorizer;
 mod aws_iam;
