@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use tollgate::clock::ManualClock;
 use tollgate::error::{AuthErrorKind, Reason};
 use tollgate::introspection::{ClientAuthMethod, Introspection};
 use tollgate::{AuthError, AuthLayer, Credential, Principal, Provider, Providers};
@@ -77,13 +78,26 @@ impl As {
     /// A provider for the `api` resource, found by discovery, as the resource server
     /// `tollgate-rs`.
     async fn provider(&self, ttl: Duration) -> Introspection {
+        self.builder(ttl)
+            .build()
+            .await
+            .expect("introspection provider")
+    }
+
+    /// As [`provider`](Self::provider), its cache running on `clock`.
+    async fn provider_on(&self, ttl: Duration, clock: &ManualClock) -> Introspection {
+        self.builder(ttl)
+            .clock(clock.clone())
+            .build()
+            .await
+            .expect("introspection provider")
+    }
+
+    fn builder(&self, ttl: Duration) -> tollgate::introspection::IntrospectionBuilder {
         Introspection::builder(self.issuer())
             .client("tollgate-rs", "rs-secret")
             .audience(API)
             .cache_ttl(ttl)
-            .build()
-            .await
-            .expect("introspection provider")
     }
 }
 
@@ -168,13 +182,15 @@ async fn introspection_of_real_opaque_tokens_scopes_audience_expiry_and_one_call
     );
 
     // A 2 s token: accepted, then (its cached answer ending at its `exp`) inactive.
-    let short = server.token(SHORT, "read").await;
+    // The provider first (discovery takes a round trip), so the token is checked well inside
+    // its 2 s.
     let short_provider = Introspection::builder(server.issuer())
         .client("tollgate-rs", "rs-secret")
         .audience(SHORT)
         .build()
         .await
         .expect("provider");
+    let short = server.token(SHORT, "read").await;
     assert!(short_provider.verify(&short).await.is_ok());
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(
@@ -202,7 +218,10 @@ async fn introspection_revoked_tokens_work_until_the_revocation_budget_runs_out(
     else {
         return;
     };
-    let provider = server.provider(Duration::from_secs(1)).await;
+    // The budget runs on a manual clock, so a slow machine cannot spend it before the second
+    // look; the token's own `exp` (an hour away) is read on the same clock.
+    let clock = ManualClock::new();
+    let provider = server.provider_on(Duration::from_secs(1), &clock).await;
     let token = server.token(API, "read").await;
     assert!(provider.verify(&token).await.is_ok());
     server.revoke(&token).await;
@@ -211,7 +230,7 @@ async fn introspection_revoked_tokens_work_until_the_revocation_budget_runs_out(
         "within the 1 s budget the cached answer stands"
     );
     assert_eq!(server.introspections().await, 1);
-    tokio::time::sleep(Duration::from_millis(2200)).await;
+    clock.advance(Duration::from_millis(2500));
     assert_eq!(
         failure(provider.verify(&token).await),
         (AuthErrorKind::InvalidToken, Reason::Inactive)
@@ -248,7 +267,9 @@ async fn introspection_endpoint_down_is_503_and_cached_tokens_last_their_budget(
     else {
         return;
     };
-    let provider = server.provider(Duration::from_secs(2)).await;
+    // The budget on a manual clock: a slow machine cannot spend it while the server stops.
+    let clock = ManualClock::new();
+    let provider = server.provider_on(Duration::from_secs(2), &clock).await;
     let (seen, unseen) = (
         server.token(API, "read").await,
         server.token(API, "read").await,
@@ -260,7 +281,7 @@ async fn introspection_endpoint_down_is_503_and_cached_tokens_last_their_budget(
         "a cached answer works while the endpoint is down"
     );
     assert_eq!(failure(provider.verify(&unseen).await), UNAVAILABLE);
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    clock.advance(Duration::from_millis(3500));
     assert_eq!(failure(provider.verify(&seen).await), UNAVAILABLE);
 }
 
