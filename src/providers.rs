@@ -14,6 +14,8 @@
 //!   are never merged, so one issuer's keys can never vouch for another issuer's tokens;
 //! - a bearer token starting with `tollgate-aws-v1.` goes to the provider added with
 //!   [`aws_iam`](ProvidersBuilder::aws_iam), and is never decoded as a JWT;
+//! - a bearer token that starts like a tollgate API key (`tgk2_`, `tgk_`) is refused: an API
+//!   key belongs in an API-key header, and must not be forwarded to an introspection endpoint;
 //! - any other bearer token not shaped like a JWT (three base64url segments) is opaque, and
 //!   goes to the provider added with [`introspection`](ProvidersBuilder::introspection);
 //!   without one it is refused as malformed;
@@ -52,6 +54,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::api_key::looks_like_api_key;
 use crate::aws_iam::{AwsIam, CREDENTIAL_PREFIX};
 use crate::credential::{Credential, CredentialKind, CredentialSource};
 use crate::error::{AuthError, ConfigError, Reason};
@@ -313,6 +316,11 @@ impl Providers {
                 .as_ref()
                 .map(|p| Route::To(p))
                 .ok_or_else(|| AuthError::invalid_token(Reason::UnsupportedCredential));
+        }
+        // An API key sent as a bearer token is refused here, so it never reaches an
+        // introspection endpoint (another party) by mistake.
+        if looks_like_api_key(token) {
+            return Err(AuthError::invalid_token(Reason::UnsupportedCredential));
         }
         if let (Some(provider), false) = (&self.inner.introspection, jwt_shaped(token)) {
             return Ok(Route::To(provider));

@@ -10,6 +10,12 @@ use crate::error::ConfigError;
 
 /// The prefix of v2 keys; legacy keys start with `tgk_`, so the two never overlap.
 pub(super) const V2_PREFIX: &str = "tgk2_";
+
+/// Whether `token` starts like a tollgate API key, v2 or legacy (`tgk_`): such a token sent as
+/// a bearer token is a client's mistake, and must never be forwarded to an issuer.
+pub(crate) fn looks_like_api_key(token: &str) -> bool {
+    token.starts_with(V2_PREFIX) || token.starts_with("tgk_")
+}
 pub(super) const ID_LEN: usize = 16;
 pub(super) const SECRET_LEN: usize = 43;
 pub(super) const CHECKSUM_LEN: usize = 6;

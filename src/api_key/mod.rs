@@ -116,6 +116,7 @@ mod key;
 mod provider;
 mod store;
 
+pub(crate) use format::looks_like_api_key;
 pub use format::KeyId;
 pub use key::{ApiKey, GeneratedKey};
 pub use provider::{ApiKeys, ApiKeysBuilder};

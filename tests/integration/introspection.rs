@@ -417,6 +417,15 @@ async fn introspection_behind_providers_takes_opaque_tokens_only() {
         "a JWT of no configured issuer is not introspected"
     );
     assert_eq!(endpoint.hits(), hits, "no introspection for JWTs");
+    // An API key sent as a bearer token is never forwarded to the introspection endpoint.
+    let key = tollgate::ApiKeys::generate().expect("a key");
+    for token in [key.secret(), "tgk_legacy-key-sent-as-bearer"] {
+        assert_eq!(
+            failure(providers.authenticate(Credential::bearer(token)).await),
+            (AuthErrorKind::InvalidToken, Reason::UnsupportedCredential),
+        );
+    }
+    assert_eq!(endpoint.hits(), hits, "no introspection for API keys");
 
     let two = Providers::builder()
         .introspection(scripted(&endpoint).await)
