@@ -157,6 +157,16 @@ impl Credential {
     pub fn kind(&self) -> CredentialKind {
         self.kind
     }
+
+    /// The token, if the credential is of the `kind` a provider takes; otherwise the refusal
+    /// every provider gives a credential it does not take (401, `UnsupportedCredential`).
+    pub(crate) fn token_of(&self, kind: CredentialKind) -> Result<&str, AuthError> {
+        if self.kind == kind {
+            Ok(&self.token)
+        } else {
+            Err(AuthError::invalid_token(Reason::UnsupportedCredential))
+        }
+    }
 }
 
 impl fmt::Debug for Credential {

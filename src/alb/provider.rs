@@ -192,18 +192,16 @@ impl Provider for Alb {
 
     fn authenticate(&self, credential: Credential) -> BoxFuture<'_, Result<Principal, AuthError>> {
         Box::pin(async move {
-            if credential.kind() != CredentialKind::AlbOidcData {
-                return Err(AuthError::invalid_token(Reason::UnsupportedCredential));
-            }
-            self.verify(credential.token()).await
+            self.verify(credential.token_of(CredentialKind::AlbOidcData)?)
+                .await
         })
     }
 
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
-        if credential.kind() != CredentialKind::AlbOidcData {
-            return Some(Err(AuthError::invalid_token(Reason::UnsupportedCredential)));
-        }
-        let token = match self.inner.check(credential.token()) {
+        let token = match credential
+            .token_of(CredentialKind::AlbOidcData)
+            .and_then(|token| self.inner.check(token))
+        {
             Ok(token) => token,
             Err(error) => return Some(Err(error)),
         };

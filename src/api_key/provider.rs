@@ -424,10 +424,10 @@ impl ApiKeys {
     }
 
     fn check(&self, credential: &Credential) -> Step {
-        if credential.kind() != CredentialKind::ApiKey {
-            return Step::Done(Err(AuthError::invalid_token(Reason::UnsupportedCredential)));
+        match credential.token_of(CredentialKind::ApiKey) {
+            Ok(token) => self.start(token, self.now()),
+            Err(error) => Step::Done(Err(error)),
         }
-        self.start(credential.token(), self.now())
     }
 }
 

@@ -272,18 +272,17 @@ impl Provider for Introspection {
 
     fn authenticate(&self, credential: Credential) -> BoxFuture<'_, Result<Principal, AuthError>> {
         Box::pin(async move {
-            if credential.kind() != CredentialKind::Bearer {
-                return Err(AuthError::invalid_token(Reason::UnsupportedCredential));
-            }
-            self.verify(credential.token()).await
+            self.verify(credential.token_of(CredentialKind::Bearer)?)
+                .await
         })
     }
 
     fn try_authenticate(&self, credential: &Credential) -> Option<Result<Principal, AuthError>> {
-        if credential.kind() != CredentialKind::Bearer {
-            return Some(Err(AuthError::invalid_token(Reason::UnsupportedCredential)));
-        }
-        match self.inner.next(credential.token()) {
+        let token = match credential.token_of(CredentialKind::Bearer) {
+            Ok(token) => token,
+            Err(error) => return Some(Err(error)),
+        };
+        match self.inner.next(token) {
             Next::Done(outcome) => Some(outcome),
             Next::Ask(_) => None,
         }
