@@ -200,6 +200,12 @@ pub enum Reason {
     /// The token introspection endpoint could not be reached, timed out, refused this
     /// server's client credentials, or gave no usable answer.
     IntrospectionUnavailable,
+    /// A verified token that a [revocation list](crate::revocation) names, by its `jti` or its
+    /// subject.
+    RevokedToken,
+    /// The [revocation list](crate::revocation) cannot say whether the token is revoked (e.g.
+    /// a shared store's copy is too stale to trust); the token is not judged.
+    RevocationsUnavailable,
 }
 
 impl Reason {
@@ -241,6 +247,8 @@ impl Reason {
             Self::RevokedApiKey => "revoked_api_key",
             Self::KeyStoreUnavailable => "key_store_unavailable",
             Self::KeyStoreFailed => "key_store_failed",
+            Self::RevokedToken => "revoked_token",
+            Self::RevocationsUnavailable => "revocations_unavailable",
         }
     }
 }

@@ -163,6 +163,7 @@ pub mod provider;
 pub mod providers;
 pub mod rejection;
 pub mod resource_metadata;
+pub mod revocation;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::{Auth, Authorized};
@@ -200,6 +201,16 @@ mod send_sync {
         assert_send_sync::<crate::GuardLayer<crate::guard::Scopes>>();
         assert_send_sync::<crate::guard::GuardService<(), crate::guard::Scopes>>();
         assert_send_sync::<crate::rejection::RejectionContext<'static>>();
+        assert_send_sync::<crate::revocation::MemoryRevocations>();
+        assert_send_sync::<crate::revocation::RevocationSet>();
+        assert_send_sync::<crate::revocation::RevocationError>();
+        assert_send_sync::<
+            crate::revocation::CheckRevocation<
+                crate::jwt::JwtProvider,
+                crate::revocation::MemoryRevocations,
+            >,
+        >();
+        assert_send_sync::<std::sync::Arc<dyn crate::revocation::RevocationList>>();
         #[cfg(feature = "lambda")]
         assert_send_sync::<crate::lambda::GatewayIdentity>();
         #[cfg(feature = "postgres")]
