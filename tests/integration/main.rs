@@ -38,6 +38,7 @@ mod properties;
 mod providers;
 mod refresh;
 mod rejections;
+mod revocation;
 mod secrets;
 mod seed;
 mod support;
