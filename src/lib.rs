@@ -41,6 +41,8 @@
 //!   `x-amzn-oidc-data` header;
 //! - [`Providers`]: several of them behind one layer, routed by the token's `iss` or the
 //!   credential's kind.
+//! - [`revocation::CheckRevocation`]: wraps one of them to refuse revoked tokens (by `jti`, or a
+//!   subject's tokens issued before a time), answered from memory.
 //!
 //! Keycloak, Microsoft Entra ID, FusionAuth and OneLogin tokens are verified by the generic
 //! provider; [`manual::providers`] gives each one's issuer, audience and claim layout.
