@@ -364,6 +364,7 @@ impl ApiKeys {
             KeyState::Expired => return Err(AuthError::invalid_token(Reason::Expired)),
             KeyState::Revoked => return Err(AuthError::invalid_token(Reason::RevokedApiKey)),
         }
+        self.inner.store.record_use(&stored.id, now);
         let mut claims = Map::new();
         claims.insert("sub".into(), json!(stored.owner));
         claims.insert("key_id".into(), json!(stored.id.as_str()));

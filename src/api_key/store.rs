@@ -54,6 +54,10 @@ pub enum KeyState {
     Revoked,
 }
 
+fn from_unix(secs: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
 impl StoredKey {
     /// A key with its id, the SHA-256 digest of the whole key text, and its owner (the
     /// principal's subject; letters, digits and `.`, `_`, `-`, `:`, like a legacy key's id).
@@ -131,6 +135,36 @@ impl StoredKey {
         &self.owner
     }
 
+    /// The scopes the key grants.
+    pub fn granted_scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The key's metadata.
+    pub fn metadata_entries(&self) -> &BTreeMap<String, String> {
+        &self.metadata
+    }
+
+    /// When the key expires, if it does.
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.expires_at.map(from_unix)
+    }
+
+    /// When the key was revoked, if it was.
+    pub fn revocation(&self) -> Option<SystemTime> {
+        self.revoked_at.map(from_unix)
+    }
+
+    /// When the key was created, if known.
+    pub fn creation(&self) -> Option<SystemTime> {
+        self.created_at.map(from_unix)
+    }
+
+    /// The SHA-256 digest of the whole key text, for a store to save.
+    pub(crate) fn digest(&self) -> &[u8; 32] {
+        &self.digest
+    }
+
     /// The key's state at `now` (Unix seconds). Revocation wins over expiry.
     pub fn state_at(&self, now: u64) -> KeyState {
         if self.revoked_at.is_some_and(|at| now >= at) {
@@ -192,6 +226,13 @@ pub trait KeyStore: Send + Sync + 'static {
         let _ = id;
         None
     }
+
+    /// Called after a key with this id authenticated a request, at `now` (Unix seconds), so a
+    /// store can keep a "last used" time. It runs on the request path: it must not wait or do
+    /// I/O (note the time in memory and write it later, in batches). The default does nothing.
+    fn record_use(&self, id: &KeyId, now: u64) {
+        let _ = (id, now);
+    }
 }
 
 impl<S: KeyStore + ?Sized> KeyStore for Arc<S> {
@@ -201,6 +242,10 @@ impl<S: KeyStore + ?Sized> KeyStore for Arc<S> {
 
     fn try_get(&self, id: &KeyId) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
         (**self).try_get(id)
+    }
+
+    fn record_use(&self, id: &KeyId, now: u64) {
+        (**self).record_use(id, now);
     }
 }
 

@@ -33,10 +33,25 @@
 //!
 //! Connections are plain TCP (no TLS yet): use a loopback or otherwise private network.
 
+mod admin;
+mod connection;
 mod error;
+mod freshness;
+mod key_cache;
+mod keys;
 mod listener;
+mod revocations;
+mod rows;
+mod schema;
 mod settings;
+mod store;
+mod sync;
 
+pub use admin::{AdminError, KeyRecord, NewKey, PostgresAdmin};
 pub use error::PostgresError;
+pub use keys::PostgresKeys;
 pub use listener::{Invalidation, InvalidationListener, ListenerHealth};
+pub use revocations::PostgresRevocations;
+pub use schema::CHANNEL;
 pub use settings::PostgresSettings;
+pub use store::{PostgresStore, PostgresStoreBuilder};

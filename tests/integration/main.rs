@@ -32,6 +32,7 @@ mod msrv;
 mod plain_hyper;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod postgres_store;
 #[cfg(feature = "postgres")]
 mod postgres_support;
 mod properties;
