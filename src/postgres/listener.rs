@@ -38,8 +38,36 @@ pub struct ListenerHealth {
     pub connections: u64,
 }
 
-/// Keeps one connection with `LISTEN <channel>` open in a background task (see the
-/// [module docs](super) for the protocol). The task stops when the listener is dropped.
+/// Keeps one connection with `LISTEN <channel>` open in a background task. The task stops when
+/// the listener is dropped.
+///
+/// # Why a resync on every (re)connect
+///
+/// PostgreSQL delivers a `NOTIFY` only to sessions listening at the moment it commits, and never
+/// replays one: whatever was sent while the listener was disconnected is gone. So the listener
+/// first runs `LISTEN`, then emits [`Invalidation::Resync`], and only then passes notifications
+/// on. A consumer that reloads its whole state on `Resync` and applies each
+/// [`Invalidation::Notify`] after that misses nothing: a change committed after the `LISTEN`
+/// arrives as a notification, one committed before it is in the reload. A connection that dies
+/// silently is caught by a periodic ping and TCP keepalives; [`ListenerHealth`] says since when
+/// the listener has been connected, so a consumer can still bound staleness with a TTL when
+/// notifications stop.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), tollgate::postgres::PostgresError> {
+/// use tollgate::postgres::{Invalidation, InvalidationListener, PostgresSettings};
+///
+/// let settings = PostgresSettings::from_url("postgres://tollgate@127.0.0.1/keys")?;
+/// let mut listener = InvalidationListener::start(settings, "my_channel")?;
+/// while let Some(event) = listener.recv().await {
+///     match event {
+///         Invalidation::Resync => { /* reload everything */ }
+///         Invalidation::Notify(payload) => { /* drop `payload` from the cache */ }
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct InvalidationListener {
     events: mpsc::Receiver<Invalidation>,
