@@ -17,6 +17,9 @@ const RETRY_CONNECT_AFTER: Duration = Duration::from_millis(500);
 /// which is plenty for the cache misses of one replica.
 pub(crate) struct SharedConnection {
     settings: PostgresSettings,
+    /// The most one connect may take: below the lookup deadline, so a connect that hangs is
+    /// recorded as failed (and later callers fail at once) before the caller gives up.
+    connect_budget: Duration,
     slot: Mutex<Slot>,
 }
 
@@ -36,9 +39,10 @@ impl Drop for Slot {
 }
 
 impl SharedConnection {
-    pub(crate) fn new(settings: PostgresSettings) -> Self {
+    pub(crate) fn new(settings: PostgresSettings, lookup_deadline: Duration) -> Self {
         Self {
             settings,
+            connect_budget: lookup_deadline * 3 / 4,
             slot: Mutex::new(Slot::default()),
         }
     }
@@ -68,7 +72,10 @@ impl SharedConnection {
             driver.abort();
         }
         slot.client = None;
-        match self.settings.connect().await {
+        let connected = tokio::time::timeout(self.connect_budget, self.settings.connect())
+            .await
+            .unwrap_or_else(|_| Err(PostgresError::new("connecting to PostgreSQL timed out")));
+        match connected {
             Ok((client, connection)) => {
                 let client = Arc::new(client);
                 slot.driver = Some(tokio::spawn(async move {
@@ -86,11 +93,13 @@ impl SharedConnection {
     }
 
     /// Drops the connection (after a query timed out on it: it may be dead without knowing).
-    pub(crate) async fn reset(&self) {
-        let mut slot = self.slot.lock().await;
-        slot.client = None;
-        if let Some(driver) = slot.driver.take() {
-            driver.abort();
+    /// Never waits: while another caller is connecting, there is nothing to drop.
+    pub(crate) fn reset(&self) {
+        if let Ok(mut slot) = self.slot.try_lock() {
+            slot.client = None;
+            if let Some(driver) = slot.driver.take() {
+                driver.abort();
+            }
         }
     }
 }

@@ -73,7 +73,7 @@ impl PostgresKeys {
             Ok(Err(e)) => e,
             Err(_) => {
                 // The connection may be dead without knowing it; the next lookup reconnects.
-                s.connection.reset().await;
+                s.connection.reset();
                 StoreError::Unavailable(format!(
                     "no answer from PostgreSQL within {:?}",
                     s.limits.lookup_deadline

@@ -210,7 +210,7 @@ impl PostgresStoreBuilder {
         let listener = InvalidationListener::start(self.settings.clone(), CHANNEL)
             .map_err(|e| ConfigError::Invalid(format!("PostgresStore: {e}")))?;
         let shared = Arc::new(Shared {
-            connection: SharedConnection::new(self.settings),
+            connection: SharedConnection::new(self.settings, l.lookup_deadline),
             freshness: Freshness::new(l.max_staleness),
             keys: KeyCache::new(l.max_cached_keys),
             revoked: RwLock::default(),

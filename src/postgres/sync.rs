@@ -95,7 +95,7 @@ async fn bounded<T>(
     if let Ok(result) = tokio::time::timeout(limit, work).await {
         result
     } else {
-        shared.connection.reset().await;
+        shared.connection.reset();
         Err(StoreError::Unavailable(
             "PostgreSQL did not answer in time".into(),
         ))
