@@ -437,3 +437,43 @@ async fn a_revocation_made_while_a_replica_is_cut_off_applies_when_it_reconnects
 fn unix(at: SystemTime) -> u64 {
     at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs()
 }
+
+#[tokio::test]
+async fn a_database_that_accepts_connections_and_never_answers_gives_503_within_the_deadline() {
+    // A listener that accepts and then says nothing: a hung server or a black-holed route.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let url = format!("postgres://tollgate@127.0.0.1:{port}/tollgate");
+    let replica = store(&url, Duration::from_secs(30));
+    let keys = keys(&replica);
+    let key = ApiKeys::generate().expect("generate");
+    for _ in 0..3 {
+        let started = Instant::now();
+        let err = keys
+            .authenticate(Credential::api_key(key.secret()))
+            .await
+            .unwrap_err();
+        let waited = started.elapsed();
+        assert_eq!(err.reason(), Reason::KeyStoreUnavailable);
+        assert_eq!(err.status(), 503);
+        // The lookup deadline is 2 s; never an unbounded wait on a connection.
+        assert!(waited < Duration::from_secs(4), "waited {waited:?}");
+    }
+    let now = unix(SystemTime::now());
+    let token = TokenIdentity {
+        jti: Some("j"),
+        subject: Some("s"),
+        issued_at: Some(now),
+    };
+    assert!(matches!(
+        replica.revocations().check(&token, now),
+        Err(RevocationError::Unavailable(_))
+    ));
+    hold.abort();
+}
