@@ -219,20 +219,19 @@ impl Command {
                 positional.push(arg.clone());
             }
         }
-        let allowed: &[&str] = match name.as_str() {
-            "create" => &["scopes", "expires"],
-            "roll" => &["grace"],
-            "revoke-token" => &["jti", "expires"],
-            "revoke-subject" => &["before", "expires"],
-            _ => &[],
+        // The command first, so a misspelt one is named as such rather than as a wrong arity.
+        let (allowed, arity): (&[&str], usize) = match name.as_str() {
+            "migrate" | "list" => (&[], 0),
+            "create" => (&["scopes", "expires"], 1),
+            "revoke" => (&[], 1),
+            "roll" => (&["grace"], 1),
+            "revoke-token" => (&["jti", "expires"], 0),
+            "revoke-subject" => (&["before", "expires"], 1),
+            other => return Err(format!("unknown command {other:?}")),
         };
         if let Some(unknown) = options.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(format!("{name} takes no --{unknown}"));
         }
-        let arity = match name.as_str() {
-            "migrate" | "list" | "revoke-token" => 0,
-            _ => 1,
-        };
         if positional.len() != arity {
             return Err(format!(
                 "{name} takes {arity} argument(s), got {}",
@@ -293,7 +292,7 @@ impl Command {
                 before: time("before")?,
                 expires: time("expires")?,
             },
-            other => return Err(format!("unknown command {other:?}")),
+            _ => unreachable!("the command was checked above"),
         })
     }
 }

@@ -6,6 +6,8 @@ mod alb;
 mod alb_support;
 mod algorithms;
 mod api_key_store;
+#[cfg(feature = "postgres")]
+mod api_keys_fleet;
 #[cfg(feature = "lambda")]
 mod authorizer;
 mod aws_iam;
