@@ -15,6 +15,8 @@ mod backend;
 mod cognito;
 mod cookies;
 mod examples;
+#[cfg(feature = "postgres")]
+mod fleet_propagation;
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;
 mod grpc;
