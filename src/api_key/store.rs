@@ -161,6 +161,7 @@ impl StoredKey {
     }
 
     /// The SHA-256 digest of the whole key text, for a store to save.
+    #[cfg(feature = "postgres")]
     pub(crate) fn digest(&self) -> &[u8; 32] {
         &self.digest
     }
