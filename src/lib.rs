@@ -147,6 +147,8 @@ mod fetch;
 pub mod fuzzing;
 pub mod guard;
 pub mod introspection;
+#[cfg(feature = "issuer")]
+pub mod issuer;
 mod jose;
 pub mod jwks;
 pub mod jwt;

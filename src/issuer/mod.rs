@@ -1,0 +1,15 @@
+//! A small token issuer (feature `issuer`), for teams that keep their own user table: signing
+//! keys that rotate, a user store with Argon2id passwords and a backoff against guessing, an
+//! OAuth 2.0 token endpoint (password and client-credentials grants, rotating refresh tokens
+//! with reuse detection, revocation), and the OIDC discovery document and JWKS that let
+//! tollgate's [`JwtProvider`](crate::jwt::JwtProvider), or any verifier, trust its tokens.
+//!
+//! Work in progress: this module is being built (issue 17).
+
+mod error;
+mod records;
+mod store;
+
+pub use error::IssuerError;
+pub use records::{Failures, RefreshRecord, RefreshUse, SigningAlgorithm, StoredSigningKey, User};
+pub use store::{IssuerStore, StoreResult};
