@@ -7,9 +7,15 @@
 //! Work in progress: this module is being built (issue 17).
 
 mod error;
+mod lockout;
+mod password;
 mod records;
+mod sqlite;
 mod store;
 
 pub use error::IssuerError;
+pub use lockout::Backoff;
+pub use password::{check_new_password, PasswordCheck, Passwords};
 pub use records::{Failures, RefreshRecord, RefreshUse, SigningAlgorithm, StoredSigningKey, User};
+pub use sqlite::SqliteStore;
 pub use store::{IssuerStore, StoreResult};
