@@ -9,6 +9,8 @@
 mod error;
 mod lockout;
 mod password;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod records;
 mod sqlite;
 mod store;
@@ -16,6 +18,8 @@ mod store;
 pub use error::IssuerError;
 pub use lockout::Backoff;
 pub use password::{check_new_password, PasswordCheck, Passwords};
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresIssuerStore;
 pub use records::{Failures, RefreshRecord, RefreshUse, SigningAlgorithm, StoredSigningKey, User};
 pub use sqlite::SqliteStore;
 pub use store::{IssuerStore, StoreResult};

@@ -594,10 +594,10 @@ fn refresh_row(row: &Row<'_>) -> StoreResult<RefreshRecord> {
 }
 
 fn failures(count: i64, last: i64) -> StoreResult<Failures> {
-    let mut failures = Failures::default();
-    failures.count = u32::try_from(count).map_err(|_| malformed("a failure count"))?;
-    failures.last = Some(time(last)?);
-    Ok(failures)
+    Ok(Failures {
+        count: u32::try_from(count).map_err(|_| malformed("a failure count"))?,
+        last: Some(time(last)?),
+    })
 }
 
 /// `at` as Unix milliseconds.
