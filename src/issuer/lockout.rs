@@ -94,10 +94,10 @@ mod tests {
     use super::*;
 
     fn failures(count: u32, last: SystemTime) -> Failures {
-        let mut f = Failures::default();
-        f.count = count;
-        f.last = Some(last);
-        f
+        Failures {
+            count,
+            last: Some(last),
+        }
     }
 
     const T0: SystemTime = SystemTime::UNIX_EPOCH;
@@ -158,8 +158,10 @@ mod tests {
 
     #[test]
     fn no_last_failure_means_no_wait() {
-        let mut f = Failures::default();
-        f.count = 100;
+        let f = Failures {
+            count: 100,
+            last: None,
+        };
         assert_eq!(Backoff::default().wait(f, T0), None);
     }
 
