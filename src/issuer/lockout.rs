@@ -23,8 +23,17 @@ use super::Failures;
 /// use std::time::{Duration, SystemTime};
 /// use tollgate::issuer::Backoff;
 ///
+/// # async fn sign_in(store: &dyn tollgate::issuer::IssuerStore, username: &str)
+/// # -> Result<(), tollgate::issuer::IssuerError> {
 /// let backoff = Backoff::default().free_failures(3).max_wait(Duration::from_secs(300));
-/// # let _ = backoff;
+/// let failures = store.failures(username).await?;
+/// if let Some(wait) = backoff.wait(failures, SystemTime::now()) {
+///     // Refuse without checking the password; tell the client to retry after `wait`.
+///     return Ok(());
+/// }
+/// // Check the password: on failure `store.record_failure(username, now)`, on success
+/// // `store.clear_failures(username)`.
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Backoff {

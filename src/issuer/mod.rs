@@ -4,6 +4,13 @@
 //! with reuse detection, revocation), and the OIDC discovery document and JWKS that let
 //! tollgate's [`JwtProvider`](crate::jwt::JwtProvider), or any verifier, trust its tokens.
 //!
+//! Built so far:
+//! - [`Passwords`]: Argon2id hashes (OWASP's parameters), verification that costs the same
+//!   for a missing user, rehash detection; [`check_new_password`].
+//! - [`Backoff`]: how long a username waits after repeated failed sign-ins.
+//! - [`IssuerStore`] and its implementations: [`SqliteStore`] (one file, the embedded
+//!   default) and `PostgresIssuerStore` (feature `postgres`, for several replicas).
+//!
 //! Work in progress: this module is being built (issue 17).
 
 mod error;

@@ -72,6 +72,7 @@ const KEY_COLUMNS: &str = "kid, algorithm, sealed_private_key, public_jwk, creat
 /// The file is opened in WAL mode with foreign keys on and a 5 s busy timeout, so several
 /// processes may share it; every [`IssuerStore`] call is one transaction (the writing ones
 /// `BEGIN IMMEDIATE`), run on tokio's blocking pool. Times are kept to the millisecond.
+/// Clones share one connection.
 ///
 /// ```no_run
 /// use tollgate::issuer::SqliteStore;

@@ -432,3 +432,13 @@ mod postgres {
         assert_eq!(count, 1);
     }
 }
+
+#[test]
+fn the_public_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<SqliteStore>();
+    check::<tollgate::issuer::Passwords>();
+    check::<tollgate::issuer::Backoff>();
+    #[cfg(feature = "postgres")]
+    check::<tollgate::issuer::PostgresIssuerStore>();
+}
