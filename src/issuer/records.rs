@@ -116,6 +116,29 @@ pub struct StoredSigningKey {
     pub published_until: Option<SystemTime>,
 }
 
+impl StoredSigningKey {
+    /// A key record, still signing and published (`signs_until` and `published_until` unset).
+    pub fn new(
+        kid: impl Into<String>,
+        algorithm: SigningAlgorithm,
+        sealed_private_key: Vec<u8>,
+        public_jwk: Value,
+        created_at: SystemTime,
+        signs_from: SystemTime,
+    ) -> Self {
+        Self {
+            kid: kid.into(),
+            algorithm,
+            sealed_private_key,
+            public_jwk,
+            created_at,
+            signs_from,
+            signs_until: None,
+            published_until: None,
+        }
+    }
+}
+
 impl fmt::Debug for StoredSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredSigningKey")
@@ -146,6 +169,29 @@ pub struct RefreshRecord {
     pub issued_at: SystemTime,
     /// When it stops working even unused.
     pub expires_at: SystemTime,
+}
+
+impl RefreshRecord {
+    /// A refresh token record.
+    pub fn new(
+        token_hash: [u8; 32],
+        family: impl Into<String>,
+        user_id: impl Into<String>,
+        client_id: impl Into<String>,
+        scopes: Vec<String>,
+        issued_at: SystemTime,
+        expires_at: SystemTime,
+    ) -> Self {
+        Self {
+            token_hash,
+            family: family.into(),
+            user_id: user_id.into(),
+            client_id: client_id.into(),
+            scopes,
+            issued_at,
+            expires_at,
+        }
+    }
 }
 
 impl fmt::Debug for RefreshRecord {
