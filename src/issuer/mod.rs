@@ -6,10 +6,19 @@
 //!
 //! Work in progress: this module is being built (issue 17).
 
+mod discovery;
 mod error;
+mod keys;
+mod memory;
 mod records;
+mod seal;
+mod signing;
 mod store;
 
+pub use discovery::{discovery_document, JWKS_PATH};
 pub use error::IssuerError;
+pub use keys::{KeyRing, Keys, RotationPolicy, JWKS_MAX_AGE};
+pub use memory::MemoryIssuerStore;
 pub use records::{Failures, RefreshRecord, RefreshUse, SigningAlgorithm, StoredSigningKey, User};
+pub use seal::SealingKey;
 pub use store::{IssuerStore, StoreResult};

@@ -1,0 +1,587 @@
+//! Signing keys that rotate: the [`RotationPolicy`], the [`KeyRing`] of one moment and
+//! [`Keys`], which keeps a ring current.
+//!
+//! A key's life: it is created and published in the JWKS at least `publish_ahead` (≥
+//! [`JWKS_MAX_AGE`]) before it starts signing, so every verifier has fetched it before its
+//! first token; it signs for `rotate_every`; then it stays published for the longest token
+//! lifetime plus 60 s of verifier leeway, so its last token expires before it leaves the JWKS;
+//! then it is deleted. Every schedule is written to the store, so processes sharing a store
+//! agree, and each follows the others by re-reading it at least once a minute.
+
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use serde_json::{Map, Value};
+
+use super::seal::SealingKey;
+use super::signing::SigningKey;
+use super::{IssuerError, IssuerStore, SigningAlgorithm, StoredSigningKey};
+use crate::clock::Clock;
+
+/// How long verifiers may cache the JWKS: the JWKS response's `Cache-Control: public,
+/// max-age=300`. A new key is published at least this long before it signs.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(300);
+
+/// How long past `exp` a verifier may still accept a token (tollgate's default leeway): an old
+/// key stays published this much longer than its last token's lifetime.
+const VERIFIER_LEEWAY: Duration = Duration::from_secs(60);
+
+/// [`Keys`] re-reads the store at least this often; the next key is created this much earlier
+/// than `publish_ahead` before it signs, so a process syncing late still publishes it in time
+/// and every process plans the same `signs_from` (hence the same `kid`).
+const RESYNC_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The longest duration a policy accepts, so every schedule stays representable.
+const LONGEST: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// When keys rotate, how early they are published and how long their tokens live.
+///
+/// Every process sharing a store should use the same policy. A change of algorithm takes
+/// effect at the next rotation.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct RotationPolicy {
+    algorithm: SigningAlgorithm,
+    rotate_every: Duration,
+    publish_ahead: Duration,
+    max_token_lifetime: Duration,
+}
+
+impl Default for RotationPolicy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RotationPolicy {
+    /// ES256 keys, rotated every 30 days, published 1 hour before they sign, for tokens that
+    /// live at most 1 hour.
+    pub fn new() -> Self {
+        Self {
+            algorithm: SigningAlgorithm::Es256,
+            rotate_every: Duration::from_secs(30 * 24 * 3600),
+            publish_ahead: Duration::from_secs(3600),
+            max_token_lifetime: Duration::from_secs(3600),
+        }
+    }
+
+    /// The algorithm of new keys (default ES256).
+    pub fn algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// How long each key signs (default 30 days).
+    pub fn rotate_every(mut self, every: Duration) -> Self {
+        self.rotate_every = every;
+        self
+    }
+
+    /// How long before it signs a new key is in the JWKS (default 1 hour); at least
+    /// [`JWKS_MAX_AGE`], the time verifiers may cache the JWKS.
+    pub fn publish_ahead(mut self, ahead: Duration) -> Self {
+        self.publish_ahead = ahead;
+        self
+    }
+
+    /// The longest lifetime of an access token (default 1 hour): an old key stays published
+    /// this long, plus 60 s of verifier leeway, after it stops signing.
+    /// [`KeyRing::sign`] refuses claims whose `exp` is further away.
+    pub fn max_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_token_lifetime = lifetime;
+        self
+    }
+
+    /// Checks the policy.
+    ///
+    /// # Errors
+    /// [`IssuerError::Invalid`], saying what to fix, when a duration is zero or over 10 years,
+    /// `publish_ahead` is shorter than [`JWKS_MAX_AGE`], or `rotate_every` is not longer than
+    /// `publish_ahead` plus one minute.
+    pub fn validate(&self) -> Result<(), IssuerError> {
+        let invalid = |message: String| Err(IssuerError::Invalid(message));
+        for (name, value) in [
+            ("rotate_every", self.rotate_every),
+            ("publish_ahead", self.publish_ahead),
+            ("max_token_lifetime", self.max_token_lifetime),
+        ] {
+            if value.is_zero() || value > LONGEST {
+                return invalid(format!(
+                    "the rotation policy's {name} must be more than zero and at most 10 years"
+                ));
+            }
+        }
+        if self.publish_ahead < JWKS_MAX_AGE {
+            return invalid(format!(
+                "publish_ahead ({:?}) must be at least {JWKS_MAX_AGE:?}, how long verifiers cache the JWKS",
+                self.publish_ahead
+            ));
+        }
+        if self.rotate_every <= self.publish_ahead + RESYNC_INTERVAL {
+            return invalid(format!(
+                "rotate_every ({:?}) must be longer than publish_ahead ({:?}) plus one minute",
+                self.rotate_every, self.publish_ahead
+            ));
+        }
+        Ok(())
+    }
+
+    /// How long a key stays published after it stops signing.
+    fn retention(&self) -> Duration {
+        self.max_token_lifetime + VERIFIER_LEEWAY
+    }
+
+    /// When the key after one that signs from `signs_from` must be created.
+    fn next_due(&self, signs_from: SystemTime) -> Option<SystemTime> {
+        signs_from
+            .checked_add(self.rotate_every)?
+            .checked_sub(self.publish_ahead + RESYNC_INTERVAL)
+    }
+}
+
+/// One key of a ring: unsealed, with its schedule.
+struct RingKey {
+    key: Arc<SigningKey>,
+    /// The sealed bytes it was opened from, to reuse the unsealed key while they are unchanged.
+    sealed: Vec<u8>,
+    created_at: SystemTime,
+    signs_from: SystemTime,
+    signs_until: Option<SystemTime>,
+    published_until: Option<SystemTime>,
+}
+
+impl RingKey {
+    fn published_at(&self, now: SystemTime) -> bool {
+        self.created_at <= now && self.published_until.is_none_or(|until| now < until)
+    }
+
+    fn signs_at(&self, now: SystemTime) -> bool {
+        self.published_at(now)
+            && self.signs_from <= now
+            && self.signs_until.is_none_or(|until| now < until)
+    }
+}
+
+struct RingInner {
+    /// By `signs_from`, oldest first.
+    keys: Vec<RingKey>,
+    policy: RotationPolicy,
+}
+
+/// The keys at one moment, unsealed. Cheap to clone (an `Arc` inside).
+#[derive(Clone)]
+pub struct KeyRing {
+    inner: Arc<RingInner>,
+}
+
+impl KeyRing {
+    /// Loads the store's keys, applies what the policy calls for at `now` (the first key; the
+    /// next key, published `publish_ahead` before it signs; the old key's schedule; deletion of
+    /// keys past `published_until`), writing through the store, then unseals the keys.
+    ///
+    /// Several processes may call it at once: a new key's `kid` is derived from its algorithm
+    /// and `signs_from` (e.g. `es256-1790000000`), so a second insert of the same `kid` returns
+    /// `false`, and the loser re-reads the store and uses the winner's key.
+    ///
+    /// # Errors
+    /// [`IssuerError::Invalid`] for an invalid policy; the store's errors;
+    /// [`IssuerError::Unseal`] when a key does not open with `sealing`;
+    /// [`IssuerError::Crypto`] when key generation fails.
+    pub async fn sync(
+        store: &dyn IssuerStore,
+        sealing: &SealingKey,
+        policy: &RotationPolicy,
+        now: SystemTime,
+    ) -> Result<KeyRing, IssuerError> {
+        Self::sync_from(store, sealing, policy, now, None).await
+    }
+
+    /// [`sync`](Self::sync), reusing the unsealed keys of `previous` whose record is unchanged.
+    async fn sync_from(
+        store: &dyn IssuerStore,
+        sealing: &SealingKey,
+        policy: &RotationPolicy,
+        now: SystemTime,
+        previous: Option<&KeyRing>,
+    ) -> Result<KeyRing, IssuerError> {
+        policy.validate()?;
+        // Each pass either finds nothing to create or adds one key (ours or a rival's); more
+        // passes than this mean the store keeps changing under us.
+        for _ in 0..4 {
+            let keys = tidy(store, policy, now).await?;
+            let Some(signs_from) = next_key_time(&keys, policy, now) else {
+                return Self::unseal(keys, sealing, policy, previous);
+            };
+            let created_at = now.min(signs_from);
+            let key = SigningKey::generate(policy.algorithm, sealing, created_at, signs_from)?;
+            // Inserted or not (another process planned the same key first), the next pass
+            // reads the store again and schedules the previous key.
+            store.insert_signing_key(&key).await?;
+        }
+        Err(IssuerError::Store(
+            "the signing keys kept changing while they were being rotated".into(),
+        ))
+    }
+
+    fn unseal(
+        keys: Vec<StoredSigningKey>,
+        sealing: &SealingKey,
+        policy: &RotationPolicy,
+        previous: Option<&KeyRing>,
+    ) -> Result<KeyRing, IssuerError> {
+        let reusable = |stored: &StoredSigningKey| {
+            previous?
+                .inner
+                .keys
+                .iter()
+                .find(|old| old.key.kid() == stored.kid && old.sealed == stored.sealed_private_key)
+                .map(|old| Arc::clone(&old.key))
+        };
+        let keys = keys
+            .into_iter()
+            .map(|stored| {
+                let key = match reusable(&stored) {
+                    Some(key) => key,
+                    None => Arc::new(SigningKey::unseal(&stored, sealing)?),
+                };
+                Ok(RingKey {
+                    key,
+                    sealed: stored.sealed_private_key,
+                    created_at: stored.created_at,
+                    signs_from: stored.signs_from,
+                    signs_until: stored.signs_until,
+                    published_until: stored.published_until,
+                })
+            })
+            .collect::<Result<Vec<_>, IssuerError>>()?;
+        Ok(KeyRing {
+            inner: Arc::new(RingInner {
+                keys,
+                policy: policy.clone(),
+            }),
+        })
+    }
+
+    /// `{"keys": [...]}`: the public JWK of every key published at `now` (created at or before
+    /// `now`, and not past its `published_until`).
+    pub fn jwks(&self, now: SystemTime) -> Value {
+        let keys: Vec<Value> = self
+            .inner
+            .keys
+            .iter()
+            .filter(|key| key.published_at(now))
+            .map(|key| key.key.jwk().clone())
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+
+    /// Signs `claims` as a compact JWS with the key that signs at `now`, under the header
+    /// `{"alg", "kid", "typ": typ}`.
+    ///
+    /// # Errors
+    /// [`IssuerError::Invalid`] when `claims` has no numeric `exp`, or one further than the
+    /// policy's `max_token_lifetime` from `now` (the token would outlive its key's
+    /// publication); [`IssuerError::Crypto`] when no key signs at `now` or signing fails.
+    pub fn sign(
+        &self,
+        now: SystemTime,
+        typ: &str,
+        claims: &Map<String, Value>,
+    ) -> Result<String, IssuerError> {
+        let exp = claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .ok_or_else(|| IssuerError::Invalid("the claims need a numeric `exp`".into()))?;
+        let latest = later(now, self.inner.policy.max_token_lifetime)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        if exp > latest {
+            return Err(IssuerError::Invalid(format!(
+                "`exp` is more than the rotation policy's max_token_lifetime ({:?}) away",
+                self.inner.policy.max_token_lifetime
+            )));
+        }
+        let key = self
+            .inner
+            .keys
+            .iter()
+            .filter(|key| key.signs_at(now))
+            .max_by_key(|key| key.signs_from)
+            .ok_or_else(|| IssuerError::Crypto("no signing key is valid now".into()))?;
+        key.key.sign(typ, claims)
+    }
+
+    /// The earliest moment after `now` at which [`sync`](Self::sync) has something to do: a
+    /// key starts or stops signing, leaves the JWKS, or the next key is due (`now` itself when
+    /// it is already due). `None` for an empty ring.
+    pub fn next_change(&self, now: SystemTime) -> Option<SystemTime> {
+        let newest = self.inner.keys.last()?;
+        let due = self
+            .inner
+            .policy
+            .next_due(newest.signs_from)
+            .map(|due| due.max(now));
+        self.inner
+            .keys
+            .iter()
+            .flat_map(|key| {
+                [
+                    Some(key.created_at),
+                    Some(key.signs_from),
+                    key.signs_until,
+                    key.published_until,
+                ]
+            })
+            .flatten()
+            .filter(|&at| at > now)
+            .chain(due)
+            .min()
+    }
+
+    /// The algorithms of the ring's keys, each once, oldest key's first.
+    pub fn algorithms(&self) -> Vec<SigningAlgorithm> {
+        let mut algorithms = Vec::new();
+        for key in &self.inner.keys {
+            if !algorithms.contains(&key.key.algorithm()) {
+                algorithms.push(key.key.algorithm());
+            }
+        }
+        algorithms
+    }
+
+    /// The `kid`s of the ring's keys, oldest first.
+    pub fn kids(&self) -> Vec<String> {
+        self.inner
+            .keys
+            .iter()
+            .map(|key| key.key.kid().to_owned())
+            .collect()
+    }
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Schedule<'a>(&'a RingKey);
+        impl fmt::Debug for Schedule<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct("Key")
+                    .field("kid", &self.0.key.kid())
+                    .field("algorithm", &self.0.key.algorithm())
+                    .field("created_at", &self.0.created_at)
+                    .field("signs_from", &self.0.signs_from)
+                    .field("signs_until", &self.0.signs_until)
+                    .field("published_until", &self.0.published_until)
+                    .finish()
+            }
+        }
+        f.debug_list()
+            .entries(self.inner.keys.iter().map(Schedule))
+            .finish()
+    }
+}
+
+/// Reads the store's keys, deletes those no longer published, and writes each remaining key's
+/// schedule as the next key implies it (repairing what a process that stopped half-way left).
+/// Returns the keys by `signs_from`, oldest first.
+async fn tidy(
+    store: &dyn IssuerStore,
+    policy: &RotationPolicy,
+    now: SystemTime,
+) -> Result<Vec<StoredSigningKey>, IssuerError> {
+    let mut keys = store.signing_keys().await?;
+    keys.sort_by(|a, b| (a.signs_from, &a.kid).cmp(&(b.signs_from, &b.kid)));
+    let mut kept = Vec::with_capacity(keys.len());
+    for key in keys {
+        if key.published_until.is_some_and(|until| until <= now) {
+            store.delete_signing_key(&key.kid).await?;
+        } else {
+            kept.push(key);
+        }
+    }
+    let next_starts: Vec<Option<SystemTime>> = kept
+        .iter()
+        .skip(1)
+        .map(|key| Some(key.signs_from))
+        .chain([None])
+        .collect();
+    for (key, next_start) in kept.iter_mut().zip(next_starts) {
+        let published_until = next_start.map(|until| later(until, policy.retention()));
+        if key.signs_until != next_start || key.published_until != published_until {
+            key.signs_until = next_start;
+            key.published_until = published_until;
+            store.update_signing_key(key).await?;
+        }
+    }
+    Ok(kept)
+}
+
+/// When the key to create now starts signing, if one is due: the first key at once (from the
+/// start of the current minute, so processes starting together plan the same `kid`); the next
+/// one `rotate_every` after the newest started, or `publish_ahead` from now if that is later.
+fn next_key_time(
+    keys: &[StoredSigningKey],
+    policy: &RotationPolicy,
+    now: SystemTime,
+) -> Option<SystemTime> {
+    let Some(newest) = keys.last() else {
+        let minute = unix_seconds(now) / 60 * 60;
+        return Some(SystemTime::UNIX_EPOCH + Duration::from_secs(minute));
+    };
+    if policy
+        .next_due(newest.signs_from)
+        .is_none_or(|due| now < due)
+    {
+        return None;
+    }
+    let at = later(newest.signs_from, policy.rotate_every).max(later(now, policy.publish_ahead));
+    Some(whole_second_at_or_after(at))
+}
+
+/// `time + by`, or `time` itself past the end of representable time (a schedule read from
+/// the store may be absurd; it must not panic).
+fn later(time: SystemTime, by: Duration) -> SystemTime {
+    time.checked_add(by).unwrap_or(time)
+}
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn whole_second_at_or_after(time: SystemTime) -> SystemTime {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seconds = since.as_secs() + u64::from(since.subsec_nanos() > 0);
+    SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+/// Keeps a [`KeyRing`] current: [`start`](Self::start) syncs once, then a background task
+/// re-syncs when the ring's [`next_change`](KeyRing::next_change) comes, and at least every
+/// minute to follow what other processes sharing the store did. [`ring`](Self::ring) is
+/// lock-free. The task stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Keys {
+    inner: Arc<KeysInner>,
+}
+
+struct KeysInner {
+    store: Arc<dyn IssuerStore>,
+    sealing: SealingKey,
+    policy: RotationPolicy,
+    clock: Arc<dyn Clock>,
+    ring: ArcSwap<KeyRing>,
+    /// One sync at a time in this process.
+    syncing: tokio::sync::Mutex<()>,
+    task: std::sync::OnceLock<tokio::task::AbortHandle>,
+}
+
+impl Drop for KeysInner {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.get() {
+            task.abort();
+        }
+    }
+}
+
+impl KeysInner {
+    async fn sync(&self) -> Result<(), IssuerError> {
+        let _one_at_a_time = self.syncing.lock().await;
+        let previous = self.ring.load_full();
+        let ring = KeyRing::sync_from(
+            self.store.as_ref(),
+            &self.sealing,
+            &self.policy,
+            self.clock.now(),
+            Some(&previous),
+        )
+        .await?;
+        self.ring.store(Arc::new(ring));
+        Ok(())
+    }
+}
+
+impl Keys {
+    /// Syncs the keys once (creating the first key of an empty store) and starts the
+    /// background task that keeps them current. Must run inside a Tokio runtime.
+    ///
+    /// # Errors
+    /// What [`KeyRing::sync`] fails with.
+    pub async fn start(
+        store: Arc<dyn IssuerStore>,
+        sealing: SealingKey,
+        policy: RotationPolicy,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, IssuerError> {
+        let ring = KeyRing::sync(store.as_ref(), &sealing, &policy, clock.now()).await?;
+        let inner = Arc::new(KeysInner {
+            store,
+            sealing,
+            policy,
+            clock,
+            ring: ArcSwap::from_pointee(ring),
+            syncing: tokio::sync::Mutex::new(()),
+            task: std::sync::OnceLock::new(),
+        });
+        let task = tokio::spawn(keep_current(Arc::downgrade(&inner)));
+        let _ = inner.task.set(task.abort_handle());
+        Ok(Self { inner })
+    }
+
+    /// The current key ring.
+    pub fn ring(&self) -> KeyRing {
+        KeyRing::clone(&self.inner.ring.load())
+    }
+
+    /// Syncs now, whatever the schedule: for tests, and after the clock jumped.
+    ///
+    /// # Errors
+    /// What [`KeyRing::sync`] fails with; the current ring is kept.
+    pub async fn sync_now(&self) -> Result<(), IssuerError> {
+        self.inner.sync().await
+    }
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keys")
+            .field("ring", &self.ring())
+            .field("policy", &self.inner.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The background task: sleeps until the next change (at most a minute), syncs, repeats.
+async fn keep_current(keys: Weak<KeysInner>) {
+    let mut failed = false;
+    loop {
+        let sleep = {
+            let Some(keys) = keys.upgrade() else { return };
+            let now = keys.clock.now();
+            let until_change = keys
+                .ring
+                .load()
+                .next_change(now)
+                .and_then(|at| at.duration_since(now).ok())
+                .unwrap_or(RESYNC_INTERVAL);
+            // After a failure, wait the full interval rather than retry a due change at once.
+            let wait = if failed {
+                RESYNC_INTERVAL
+            } else {
+                until_change.clamp(Duration::from_secs(1), RESYNC_INTERVAL)
+            };
+            keys.clock.sleep(wait)
+        };
+        sleep.await;
+        let Some(keys) = keys.upgrade() else { return };
+        failed = match keys.sync().await {
+            Ok(()) => false,
+            Err(error) => {
+                tracing::warn!(target: "tollgate::issuer", %error, "the signing keys could not be synced; the current ones stay in use");
+                true
+            }
+        };
+    }
+}
