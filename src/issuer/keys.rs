@@ -585,3 +585,202 @@ async fn keep_current(keys: Weak<KeysInner>) {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issuer::signing::kid_for;
+    use crate::issuer::MemoryIssuerStore;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn policy() -> RotationPolicy {
+        RotationPolicy::new()
+            .rotate_every(120 * MINUTE)
+            .publish_ahead(15 * MINUTE)
+            .max_token_lifetime(10 * MINUTE)
+    }
+
+    fn claims(now: SystemTime, lifetime: Duration) -> Map<String, Value> {
+        let exp = unix_seconds(now + lifetime);
+        serde_json::json!({"sub": "u", "exp": exp})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn kid_of(token: &str) -> String {
+        let header = token.split('.').next().unwrap();
+        let header: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap(),
+        )
+        .unwrap();
+        header["kid"].as_str().unwrap().to_owned()
+    }
+
+    fn published(ring: &KeyRing, now: SystemTime) -> Vec<String> {
+        ring.jwks(now)["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_policy_refuses_schedules_that_would_break_verification() {
+        assert!(RotationPolicy::new().validate().is_ok());
+        assert!(policy().validate().is_ok());
+        for bad in [
+            policy().publish_ahead(4 * MINUTE),
+            policy().rotate_every(16 * MINUTE),
+            policy().rotate_every(Duration::ZERO),
+            policy().max_token_lifetime(Duration::ZERO),
+            policy().max_token_lifetime(LONGEST + MINUTE),
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(IssuerError::Invalid(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_are_published_ahead_sign_in_turn_and_leave_after_their_last_token() {
+        let store = MemoryIssuerStore::new();
+        let (sealing, _) = SealingKey::generate().unwrap();
+        let policy = policy();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let sync = |now| KeyRing::sync(&store, &sealing, &policy, now);
+
+        let ring = sync(start).await.unwrap();
+        let first = ring.kids();
+        assert_eq!(first, ["es256-1800000000"]);
+        assert_eq!(published(&ring, start), first);
+        assert_eq!(
+            kid_of(
+                &ring
+                    .sign(start, "at+jwt", &claims(start, 10 * MINUTE))
+                    .unwrap()
+            ),
+            first[0]
+        );
+        // The next key is due `publish_ahead` plus a minute before the first one's term ends.
+        assert_eq!(ring.next_change(start), Some(start + 104 * MINUTE));
+        assert_eq!(sync(start + 103 * MINUTE).await.unwrap().kids(), first);
+
+        let due = start + 104 * MINUTE;
+        let ring = sync(due).await.unwrap();
+        assert_eq!(ring.kids(), ["es256-1800000000", "es256-1800007200"]);
+        assert_eq!(published(&ring, due), ring.kids());
+        let switch = start + 120 * MINUTE;
+        let before = switch - Duration::from_secs(1);
+        assert_eq!(
+            kid_of(
+                &ring
+                    .sign(before, "at+jwt", &claims(before, MINUTE))
+                    .unwrap()
+            ),
+            "es256-1800000000"
+        );
+        // No sync needed for the switch: the ring already holds the next key.
+        assert_eq!(
+            kid_of(
+                &ring
+                    .sign(switch, "at+jwt", &claims(switch, MINUTE))
+                    .unwrap()
+            ),
+            "es256-1800007200"
+        );
+        assert_eq!(ring.next_change(due), Some(switch));
+
+        // The old key stays published until its last token (exp ≤ switch + 10 min) plus leeway.
+        let gone = switch + 11 * MINUTE;
+        let ring = sync(gone - Duration::from_secs(1)).await.unwrap();
+        assert_eq!(published(&ring, gone - Duration::from_secs(1)).len(), 2);
+        assert_eq!(ring.next_change(gone - Duration::from_secs(1)), Some(gone));
+        let ring = sync(gone).await.unwrap();
+        assert_eq!(ring.kids(), ["es256-1800007200"]);
+        assert_eq!(store.signing_keys().await.unwrap().len(), 1, "deleted");
+    }
+
+    #[tokio::test]
+    async fn a_late_sync_still_publishes_the_next_key_ahead() {
+        let store = MemoryIssuerStore::new();
+        let (sealing, _) = SealingKey::generate().unwrap();
+        let policy = policy();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        KeyRing::sync(&store, &sealing, &policy, start)
+            .await
+            .unwrap();
+        // Down for five hours: the first key keeps signing until the next one was published
+        // for `publish_ahead`.
+        let late = start + 300 * MINUTE;
+        let ring = KeyRing::sync(&store, &sealing, &policy, late)
+            .await
+            .unwrap();
+        let next = late + 15 * MINUTE;
+        assert_eq!(ring.kids()[1], kid_for(SigningAlgorithm::Es256, next));
+        assert_eq!(
+            kid_of(
+                &ring
+                    .sign(next - MINUTE, "JWT", &claims(late, MINUTE))
+                    .unwrap()
+            ),
+            ring.kids()[0]
+        );
+        assert_eq!(
+            kid_of(&ring.sign(next, "JWT", &claims(next, MINUTE)).unwrap()),
+            ring.kids()[1]
+        );
+    }
+
+    #[tokio::test]
+    async fn sign_refuses_tokens_that_would_outlive_their_key() {
+        let store = MemoryIssuerStore::new();
+        let (sealing, _) = SealingKey::generate().unwrap();
+        let now = SystemTime::now();
+        let ring = KeyRing::sync(&store, &sealing, &policy(), now)
+            .await
+            .unwrap();
+        for claims in [
+            claims(now, 11 * MINUTE),
+            serde_json::json!({"sub": "u"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            serde_json::json!({"exp": "soon"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        ] {
+            assert!(matches!(
+                ring.sign(now, "JWT", &claims),
+                Err(IssuerError::Invalid(_))
+            ));
+        }
+        let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        assert!(matches!(
+            ring.sign(long_ago, "JWT", &claims(long_ago, MINUTE)),
+            Err(IssuerError::Crypto(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn debug_shows_the_schedule_and_no_key_material() {
+        let store = MemoryIssuerStore::new();
+        let (sealing, _) = SealingKey::generate().unwrap();
+        let ring = KeyRing::sync(&store, &sealing, &policy(), SystemTime::now())
+            .await
+            .unwrap();
+        let debug = format!("{ring:?}");
+        assert!(
+            debug.contains("kid") && debug.contains("signs_from"),
+            "{debug}"
+        );
+        let key = &store.signing_keys().await.unwrap()[0];
+        let x = key.public_jwk["x"].as_str().unwrap();
+        assert!(!debug.contains(x), "{debug}");
+    }
+}
