@@ -23,6 +23,8 @@ mod grpc;
 mod guards;
 mod interop;
 mod introspection;
+#[cfg(feature = "issuer")]
+mod issuer_keys;
 mod jwks;
 #[cfg(feature = "lambda")]
 mod lambda;
