@@ -629,6 +629,17 @@ mod tests {
     }
 
     #[test]
+    fn the_public_types_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<KeyRing>();
+        assert_send_sync::<Keys>();
+        assert_send_sync::<RotationPolicy>();
+        assert_send_sync::<SealingKey>();
+        assert_send_sync::<MemoryIssuerStore>();
+        assert_send_sync::<Arc<dyn IssuerStore>>();
+    }
+
+    #[test]
     fn the_policy_refuses_schedules_that_would_break_verification() {
         assert!(RotationPolicy::new().validate().is_ok());
         assert!(policy().validate().is_ok());
