@@ -25,7 +25,7 @@ pub struct SealingKey {
 
 impl SealingKey {
     /// The key from its base64 text (standard or URL-safe alphabet, padded or not), which must
-    /// decode to exactly 32 bytes.
+    /// decode to exactly 32 bytes. Surrounding whitespace (a file's final newline) is ignored.
     ///
     /// # Errors
     /// [`IssuerError::Invalid`] when `text` is not base64 of 32 bytes; the message never
