@@ -48,6 +48,7 @@ mod discovery;
 mod error;
 mod keys;
 mod memory;
+mod policy;
 mod records;
 mod seal;
 mod signing;
@@ -55,8 +56,9 @@ mod store;
 
 pub use discovery::{discovery_document, JWKS_PATH};
 pub use error::IssuerError;
-pub use keys::{KeyRing, Keys, RotationPolicy, JWKS_MAX_AGE};
+pub use keys::{KeyRing, Keys};
 pub use memory::MemoryIssuerStore;
+pub use policy::{RotationPolicy, JWKS_MAX_AGE};
 pub use records::{Failures, RefreshRecord, RefreshUse, SigningAlgorithm, StoredSigningKey, User};
 pub use seal::SealingKey;
 pub use store::{IssuerStore, StoreResult};
