@@ -3,14 +3,9 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{self as sig, KeyPair as _};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::jwt::Algorithm;
+use crate::jose::{Algorithm, KeyFamily, KeyPair};
 
 /// The kind of key pair to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,17 +23,11 @@ pub enum DevKeyType {
     Ed25519,
 }
 
-enum Secret {
-    Rsa(sig::RsaKeyPair),
-    Ec(sig::EcdsaKeyPair),
-    Ed(sig::Ed25519KeyPair),
-}
-
 /// One signing key of the issuer.
 pub(super) struct DevKey {
     pub(super) kid: String,
     kind: DevKeyType,
-    secret: Secret,
+    pair: KeyPair,
     pub(super) jwk: Value,
 }
 
@@ -46,38 +35,19 @@ pub(super) type GenResult<T> = Result<T, aws_lc_rs::error::Unspecified>;
 
 impl DevKey {
     pub(super) fn generate(kid: &str, kind: DevKeyType) -> GenResult<Self> {
-        let b64 = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
-        let (secret, jwk) = match kind {
-            DevKeyType::Rsa2048 => {
-                let pair = sig::RsaKeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)?;
-                let public = sig::RsaPublicKeyComponents::<Vec<u8>>::from(pair.public_key());
-                let jwk = json!({"kty": "RSA", "use": "sig", "kid": kid, "n": b64(&public.n), "e": b64(&public.e)});
-                (Secret::Rsa(pair), jwk)
-            }
-            DevKeyType::P256 | DevKeyType::P384 => {
-                let (alg, crv, len, name) = match kind {
-                    DevKeyType::P256 => {
-                        (&sig::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32, "ES256")
-                    }
-                    _ => (&sig::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48, "ES384"),
-                };
-                let pair = sig::EcdsaKeyPair::generate(alg)?;
-                let point = pair.public_key().as_ref();
-                let x = point.get(1..=len).ok_or(aws_lc_rs::error::Unspecified)?;
-                let y = point.get(len + 1..).ok_or(aws_lc_rs::error::Unspecified)?;
-                let jwk = json!({"kty": "EC", "use": "sig", "alg": name, "kid": kid, "crv": crv, "x": b64(x), "y": b64(y)});
-                (Secret::Ec(pair), jwk)
-            }
-            DevKeyType::Ed25519 => {
-                let pair = sig::Ed25519KeyPair::generate()?;
-                let jwk = json!({"kty": "OKP", "use": "sig", "alg": "EdDSA", "kid": kid, "crv": "Ed25519", "x": b64(pair.public_key().as_ref())});
-                (Secret::Ed(pair), jwk)
-            }
+        let (family, alg) = match kind {
+            // Published without `alg`: see `DevKeyType::Rsa2048`.
+            DevKeyType::Rsa2048 => (KeyFamily::Rsa, None),
+            DevKeyType::P256 => (KeyFamily::P256, Some(Algorithm::ES256)),
+            DevKeyType::P384 => (KeyFamily::P384, Some(Algorithm::ES384)),
+            DevKeyType::Ed25519 => (KeyFamily::Ed25519, Some(Algorithm::EdDSA)),
         };
+        let pair = KeyPair::generate(family)?;
+        let jwk = pair.public_jwk(kid, alg)?;
         Ok(Self {
             kid: kid.to_owned(),
             kind,
-            secret,
+            pair,
             jwk,
         })
     }
@@ -91,28 +61,6 @@ impl DevKey {
         }
     }
 
-    fn sign(&self, alg: Algorithm, message: &[u8]) -> GenResult<Vec<u8>> {
-        let rng = SystemRandom::new();
-        match &self.secret {
-            Secret::Rsa(pair) => {
-                let padding: &'static dyn sig::RsaEncoding = match alg {
-                    Algorithm::RS256 => &sig::RSA_PKCS1_SHA256,
-                    Algorithm::RS384 => &sig::RSA_PKCS1_SHA384,
-                    Algorithm::RS512 => &sig::RSA_PKCS1_SHA512,
-                    Algorithm::PS256 => &sig::RSA_PSS_SHA256,
-                    Algorithm::PS384 => &sig::RSA_PSS_SHA384,
-                    Algorithm::PS512 => &sig::RSA_PSS_SHA512,
-                    _ => return Err(aws_lc_rs::error::Unspecified),
-                };
-                let mut out = vec![0; pair.public_modulus_len()];
-                pair.sign(padding, &rng, message, &mut out)?;
-                Ok(out)
-            }
-            Secret::Ec(pair) => Ok(pair.sign(&rng, message)?.as_ref().to_vec()),
-            Secret::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
-        }
-    }
-
     /// Signs `header_b64.payload_b64` as they are and returns the complete token.
     pub(super) fn sign_segments(
         &self,
@@ -120,9 +68,7 @@ impl DevKey {
         header_b64: &str,
         payload_b64: &str,
     ) -> Option<String> {
-        let input = format!("{header_b64}.{payload_b64}");
-        let signature = self.sign(alg, input.as_bytes()).ok()?;
-        Some(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        self.pair.sign_segments(alg, header_b64, payload_b64).ok()
     }
 
     /// Signs a token made of `header` and `claims`, serialized as they are.
@@ -132,22 +78,12 @@ impl DevKey {
         header: &Value,
         claims: &Value,
     ) -> Option<String> {
-        self.sign_segments(
-            alg,
-            &URL_SAFE_NO_PAD.encode(header.to_string()),
-            &URL_SAFE_NO_PAD.encode(claims.to_string()),
-        )
+        self.pair.sign_json(alg, header, claims).ok()
     }
 
     /// The private key as PKCS#8 DER, for tools that want to sign by themselves.
     pub(super) fn pkcs8(&self) -> GenResult<Vec<u8>> {
-        Ok(match &self.secret {
-            Secret::Rsa(pair) => AsDer::<aws_lc_rs::encoding::Pkcs8V1Der<'_>>::as_der(pair)?
-                .as_ref()
-                .to_vec(),
-            Secret::Ec(pair) => pair.to_pkcs8v1()?.as_ref().to_vec(),
-            Secret::Ed(pair) => pair.to_pkcs8v1()?.as_ref().to_vec(),
-        })
+        self.pair.pkcs8()
     }
 }
 

@@ -24,6 +24,10 @@ mod guards;
 mod interop;
 mod introspection;
 #[cfg(feature = "issuer")]
+mod issuer_flow;
+#[cfg(feature = "issuer")]
+mod issuer_keys;
+#[cfg(feature = "issuer")]
 mod issuer_store;
 mod jwks;
 #[cfg(feature = "lambda")]
