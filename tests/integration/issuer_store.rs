@@ -350,6 +350,13 @@ async fn sqlite_in_memory_store_conforms() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_conforms() {
+    let store = tollgate::issuer::MemoryIssuerStore::new();
+    conformance(&store).await;
+    concurrent_use(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_shared_by_two_handles_on_one_file() {
     let dir = temp_folder("issuer-sqlite-two");
     let path = dir.join("issuer.sqlite3");

@@ -1,0 +1,801 @@
+//! [`Issuer`]: the token service: its settings, the grants (password, client credentials,
+//! refresh with rotation and reuse detection), revocation, and access-token minting.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::digest::{digest, SHA256};
+use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Map, Value};
+
+use super::clients::{Authenticated, Clients};
+use super::keys::Keys;
+use super::lockout::Backoff;
+use super::oauth::{OAuthError, TokenRequest, TokenResponse};
+use super::password::{PasswordCheck, Passwords};
+use super::policy::RotationPolicy;
+use super::records::{RefreshRecord, RefreshUse, User};
+use super::seal::SealingKey;
+use super::{discovery, IssuerError, IssuerStore};
+use crate::clock::{Clock, SystemClock};
+
+/// The prefix of refresh tokens, so secret scanners (and people) can tell them apart.
+const REFRESH_PREFIX: &str = "tgr_";
+
+/// A token issuer: signs RFC 9068 access tokens for users (password grant, first-party public
+/// clients) and machines (client credentials), rotates refresh tokens, and keeps its signing
+/// keys rotating in the background. Cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use tollgate::issuer::{Clients, Issuer, SealingKey, SqliteStore};
+///
+/// let store = Arc::new(SqliteStore::open("/var/lib/myapp/issuer.db")?);
+/// let sealing = SealingKey::from_base64(&std::env::var("ISSUER_KEY")?)?;
+/// let issuer = Issuer::builder("https://auth.example.com", "my-api")
+///     .clients(Clients::new().public("cli")?)
+///     .build(store, sealing)
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Issuer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    audience: String,
+    access_ttl: Duration,
+    refresh_ttl: Duration,
+    clients: Clients,
+    passwords: Passwords,
+    backoff: Backoff,
+    store: Arc<dyn IssuerStore>,
+    keys: Keys,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issuer")
+            .field("issuer", &self.inner.issuer)
+            .field("audience", &self.inner.audience)
+            .field("clients", &self.inner.clients)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures an [`Issuer`].
+#[must_use]
+pub struct IssuerBuilder {
+    issuer: String,
+    audience: String,
+    access_ttl: Duration,
+    refresh_ttl: Duration,
+    clients: Clients,
+    passwords: Option<Passwords>,
+    backoff: Backoff,
+    rotation: RotationPolicy,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for IssuerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerBuilder")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes to a user, for [`Issuer::update_user`]; `None` leaves a field as it is.
+#[derive(Default, Clone)]
+#[non_exhaustive]
+pub struct UserUpdate {
+    /// A new username.
+    pub username: Option<String>,
+    /// A new password (checked like a new one, hashed with the current parameters).
+    pub password: Option<String>,
+    /// New scopes.
+    pub scopes: Option<Vec<String>>,
+    /// Disable (their refresh tokens are revoked) or enable.
+    pub disabled: Option<bool>,
+}
+
+impl fmt::Debug for UserUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserUpdate")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("scopes", &self.scopes)
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+fn unix(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn random_token(bytes: usize) -> Result<String, IssuerError> {
+    let mut buf = vec![0; bytes];
+    SystemRandom::new()
+        .fill(&mut buf)
+        .map_err(|_| IssuerError::Crypto("the random number generator failed".into()))?;
+    Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+fn sha256(text: &str) -> [u8; 32] {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest(&SHA256, text.as_bytes()).as_ref());
+    out
+}
+
+/// Scopes are RFC 6749 `scope-token`s: printable ASCII without space, `"` or `\`.
+fn check_scopes(scopes: &[String]) -> Result<(), IssuerError> {
+    for scope in scopes {
+        let ok = !scope.is_empty()
+            && scope.len() <= 128
+            && scope
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
+        if !ok {
+            return Err(IssuerError::Invalid(format!(
+                "scope {scope:?} is malformed: printable ASCII without spaces, quotes or backslashes"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_username(username: &str) -> Result<(), IssuerError> {
+    let ok = !username.is_empty()
+        && username.len() <= 128
+        && !username.chars().any(char::is_control)
+        && username.trim() == username;
+    if ok {
+        Ok(())
+    } else {
+        Err(IssuerError::Invalid(
+            "the username must be 1 to 128 bytes, without control characters or surrounding spaces"
+                .into(),
+        ))
+    }
+}
+
+/// The scopes granted: all of `allowed` when nothing is requested, else the requested ones,
+/// each of which must be allowed.
+fn grant_scopes(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, OAuthError> {
+    let Some(requested) = requested else {
+        return Ok(allowed.to_vec());
+    };
+    let mut granted: Vec<String> = Vec::new();
+    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+        if !allowed.iter().any(|a| a == scope) {
+            return Err(OAuthError::invalid_scope(format!(
+                "scope {scope:?} is not available to this caller"
+            )));
+        }
+        if !granted.iter().any(|g| g == scope) {
+            granted.push(scope.to_owned());
+        }
+    }
+    Ok(granted)
+}
+
+fn store_failed(error: &IssuerError) -> OAuthError {
+    tracing::warn!(target: "tollgate::issuer", %error, "issuer store failed");
+    OAuthError::unavailable()
+}
+
+impl Issuer {
+    /// An issuer at `issuer` (its base URL, the tokens' `iss`: `https`, or `http` on a loopback
+    /// host for development) whose access tokens are for `audience`. Defaults: access tokens
+    /// live 10 minutes, refresh tokens 30 days (each use rotates it), no clients, Argon2id with
+    /// OWASP's parameters, the default backoff, ES256 keys rotated every 30 days.
+    pub fn builder(issuer: impl Into<String>, audience: impl Into<String>) -> IssuerBuilder {
+        IssuerBuilder {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            audience: audience.into(),
+            access_ttl: Duration::from_secs(600),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            clients: Clients::new(),
+            passwords: None,
+            backoff: Backoff::default(),
+            rotation: RotationPolicy::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The issuer URL (the tokens' `iss`).
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    /// The access tokens' audience.
+    pub fn audience(&self) -> &str {
+        &self.inner.audience
+    }
+
+    fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    /// The OpenID Connect discovery document (also RFC 8414 metadata).
+    pub fn discovery(&self) -> Value {
+        discovery::discovery_document(&self.inner.issuer, &self.inner.keys.ring().algorithms())
+    }
+
+    /// The JWKS: every key published now.
+    pub fn jwks(&self) -> Value {
+        self.inner.keys.ring().jwks(self.now())
+    }
+
+    /// Answers a token request (RFC 6749 §4.3, §4.4, §6).
+    ///
+    /// # Errors
+    /// The OAuth error to answer with.
+    pub async fn token(&self, request: TokenRequest) -> Result<TokenResponse, OAuthError> {
+        let client_id = request
+            .client_id
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
+        let client = self
+            .inner
+            .clients
+            .authenticate(client_id, request.client_secret.as_deref())
+            .ok_or_else(OAuthError::invalid_client)?;
+        match (request.grant_type.as_str(), &client) {
+            ("password", Authenticated::Public) => self.password_grant(client_id, &request).await,
+            ("refresh_token", Authenticated::Public) => {
+                self.refresh_grant(client_id, &request).await
+            }
+            ("client_credentials", Authenticated::Confidential { scopes }) => {
+                let scopes = grant_scopes(request.scope.as_deref(), scopes)?;
+                let access = self.mint(client_id, client_id, &scopes)?;
+                Ok(self.response(access, None, scopes))
+            }
+            ("password" | "refresh_token" | "client_credentials", _) => Err(OAuthError::new(
+                "unauthorized_client",
+                400,
+                "this client may not use this grant type",
+            )),
+            ("", _) => Err(OAuthError::invalid_request("grant_type is required")),
+            _ => Err(OAuthError::new(
+                "unsupported_grant_type",
+                400,
+                "supported: password, refresh_token, client_credentials",
+            )),
+        }
+    }
+
+    async fn password_grant(
+        &self,
+        client_id: &str,
+        request: &TokenRequest,
+    ) -> Result<TokenResponse, OAuthError> {
+        let (Some(username), Some(password)) = (&request.username, &request.password) else {
+            return Err(OAuthError::invalid_request(
+                "username and password are required",
+            ));
+        };
+        let store = &self.inner.store;
+        let now = self.now();
+        let failures = store
+            .failures(username)
+            .await
+            .map_err(|e| store_failed(&e))?;
+        if let Some(wait) = self.inner.backoff.wait(failures, now) {
+            // The password is not even checked while the username waits.
+            let mut error = OAuthError::invalid_grant("too many failed sign-ins; retry later");
+            error.retry_after = Some(wait.max(Duration::from_secs(1)));
+            return Err(error);
+        }
+        let user = store
+            .user_by_name(username)
+            .await
+            .map_err(|e| store_failed(&e))?;
+        // Always one Argon2id verification, with a dummy hash for an unknown user, so a missing
+        // user, a disabled one and a wrong password take the same time and give the same answer.
+        let check = {
+            let passwords = self.inner.passwords.clone();
+            let stored = user.as_ref().map(|u| u.password_hash.clone());
+            let password = password.clone();
+            tokio::task::spawn_blocking(move || passwords.verify(stored.as_deref(), &password))
+                .await
+                .map_err(|_| OAuthError::unavailable())?
+        };
+        let user = match (user, check) {
+            (Some(user), PasswordCheck::Valid { needs_rehash }) if !user.disabled => {
+                if needs_rehash {
+                    self.rehash(&user, password).await;
+                }
+                user
+            }
+            _ => {
+                store
+                    .record_failure(username, now)
+                    .await
+                    .map_err(|e| store_failed(&e))?;
+                return Err(OAuthError::invalid_grant("invalid username or password"));
+            }
+        };
+        store
+            .clear_failures(username)
+            .await
+            .map_err(|e| store_failed(&e))?;
+        let scopes = grant_scopes(request.scope.as_deref(), &user.scopes)?;
+        let family = random_token(16).map_err(|_| OAuthError::unavailable())?;
+        self.issue_pair(client_id, &user, scopes, family).await
+    }
+
+    /// Stores a new hash made with the current parameters; a failure only logs (the sign-in
+    /// succeeded either way).
+    async fn rehash(&self, user: &User, password: &str) {
+        let passwords = self.inner.passwords.clone();
+        let password = password.to_owned();
+        let hashed = tokio::task::spawn_blocking(move || passwords.hash(&password)).await;
+        if let Ok(Ok(hash)) = hashed {
+            let mut updated = user.clone();
+            updated.password_hash = hash;
+            updated.updated_at = self.now();
+            if let Err(error) = self.inner.store.update_user(&updated).await {
+                tracing::warn!(target: "tollgate::issuer", %error, "rehashing a password failed");
+            }
+        }
+    }
+
+    async fn refresh_grant(
+        &self,
+        client_id: &str,
+        request: &TokenRequest,
+    ) -> Result<TokenResponse, OAuthError> {
+        let token = request
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+        let invalid =
+            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        if !token.starts_with(REFRESH_PREFIX) || token.len() > 128 {
+            return Err(invalid());
+        }
+        let store = &self.inner.store;
+        let record = match store
+            .use_refresh(&sha256(token), self.now())
+            .await
+            .map_err(|e| store_failed(&e))?
+        {
+            RefreshUse::Fresh(record) => record,
+            RefreshUse::Reused(record) => {
+                // A refresh token used twice: one of the two holders stole it. The store has
+                // revoked the whole family; both must sign in again.
+                tracing::warn!(
+                    target: "tollgate::issuer",
+                    family = %record.family,
+                    user = %record.user_id,
+                    "refresh token reused; its family is revoked"
+                );
+                return Err(invalid());
+            }
+            _ => return Err(invalid()),
+        };
+        if record.client_id != client_id {
+            store
+                .revoke_family(&record.family)
+                .await
+                .map_err(|e| store_failed(&e))?;
+            return Err(invalid());
+        }
+        let user = match store
+            .user(&record.user_id)
+            .await
+            .map_err(|e| store_failed(&e))?
+        {
+            Some(user) if !user.disabled => user,
+            _ => return Err(invalid()),
+        };
+        // Never more than the family was granted, nor more than the user has now.
+        let still: Vec<String> = record
+            .scopes
+            .iter()
+            .filter(|s| user.scopes.contains(s))
+            .cloned()
+            .collect();
+        let scopes = grant_scopes(request.scope.as_deref(), &still)?;
+        self.issue_pair(client_id, &user, scopes, record.family)
+            .await
+    }
+
+    async fn issue_pair(
+        &self,
+        client_id: &str,
+        user: &User,
+        scopes: Vec<String>,
+        family: String,
+    ) -> Result<TokenResponse, OAuthError> {
+        let access = self.mint(&user.id, client_id, &scopes)?;
+        let refresh = format!(
+            "{REFRESH_PREFIX}{}",
+            random_token(32).map_err(|_| OAuthError::unavailable())?
+        );
+        let now = self.now();
+        let record = RefreshRecord {
+            token_hash: sha256(&refresh),
+            family,
+            user_id: user.id.clone(),
+            client_id: client_id.to_owned(),
+            scopes: scopes.clone(),
+            issued_at: now,
+            expires_at: now + self.inner.refresh_ttl,
+        };
+        self.inner
+            .store
+            .insert_refresh(&record)
+            .await
+            .map_err(|e| store_failed(&e))?;
+        Ok(self.response(access, Some(refresh), scopes))
+    }
+
+    fn response(
+        &self,
+        access: String,
+        refresh: Option<String>,
+        scopes: Vec<String>,
+    ) -> TokenResponse {
+        TokenResponse {
+            access_token: access,
+            token_type: "Bearer",
+            expires_in: self.inner.access_ttl.as_secs(),
+            refresh_token: refresh,
+            scope: scopes.join(" "),
+        }
+    }
+
+    /// An RFC 9068 access token for `subject`.
+    fn mint(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scopes: &[String],
+    ) -> Result<String, OAuthError> {
+        let now = self.now();
+        let iat = unix(now);
+        let jti = random_token(16).map_err(|_| OAuthError::unavailable())?;
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.inner.issuer));
+        claims.insert("sub".into(), json!(subject));
+        claims.insert("aud".into(), json!(self.inner.audience));
+        claims.insert("exp".into(), json!(iat + self.inner.access_ttl.as_secs()));
+        claims.insert("iat".into(), json!(iat));
+        claims.insert("jti".into(), json!(jti));
+        claims.insert("client_id".into(), json!(client_id));
+        claims.insert("scope".into(), json!(scopes.join(" ")));
+        self.inner
+            .keys
+            .ring()
+            .sign(now, "at+jwt", &claims)
+            .map_err(|error| {
+                tracing::error!(target: "tollgate::issuer", %error, "signing an access token failed");
+                OAuthError::unavailable()
+            })
+    }
+
+    /// Revokes a refresh token and its whole family (RFC 7009). An unknown token, an access
+    /// token (they are short-lived: keep them so) or another client's token is not an error:
+    /// the answer is the same, so it reveals nothing.
+    ///
+    /// # Errors
+    /// `invalid_client` for an unknown client; `temporarily_unavailable` when the store fails.
+    pub async fn revoke(
+        &self,
+        token: &str,
+        client_id: Option<&str>,
+        client_secret: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        let client_id =
+            client_id.ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
+        self.inner
+            .clients
+            .authenticate(client_id, client_secret)
+            .ok_or_else(OAuthError::invalid_client)?;
+        if !token.starts_with(REFRESH_PREFIX) {
+            return Ok(());
+        }
+        let store = &self.inner.store;
+        let hash = sha256(token);
+        if let Some(family) = store
+            .refresh_family(&hash)
+            .await
+            .map_err(|e| store_failed(&e))?
+        {
+            store
+                .revoke_family(&family)
+                .await
+                .map_err(|e| store_failed(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Creates a user with a new random id and an Argon2id hash of `password`.
+    ///
+    /// # Errors
+    /// [`IssuerError::Invalid`] for a bad username, password or scope;
+    /// [`IssuerError::Conflict`] for a taken username; a store failure.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        scopes: Vec<String>,
+    ) -> Result<User, IssuerError> {
+        check_username(username)?;
+        super::password::check_new_password(password)?;
+        check_scopes(&scopes)?;
+        let hash = self.hash(password).await?;
+        let user = User::new(random_token(16)?, username, hash, scopes, self.now());
+        self.inner.store.create_user(&user).await?;
+        Ok(user)
+    }
+
+    async fn hash(&self, password: &str) -> Result<String, IssuerError> {
+        let passwords = self.inner.passwords.clone();
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || passwords.hash(&password))
+            .await
+            .map_err(|_| IssuerError::Crypto("password hashing was interrupted".into()))?
+    }
+
+    /// Changes a user; disabling one revokes their refresh tokens. `None` for an unknown id.
+    ///
+    /// # Errors
+    /// As [`create_user`](Self::create_user).
+    pub async fn update_user(
+        &self,
+        id: &str,
+        update: UserUpdate,
+    ) -> Result<Option<User>, IssuerError> {
+        let store = &self.inner.store;
+        let Some(mut user) = store.user(id).await? else {
+            return Ok(None);
+        };
+        if let Some(username) = update.username {
+            check_username(&username)?;
+            user.username = username;
+        }
+        if let Some(password) = update.password {
+            super::password::check_new_password(&password)?;
+            user.password_hash = self.hash(&password).await?;
+        }
+        if let Some(scopes) = update.scopes {
+            check_scopes(&scopes)?;
+            user.scopes = scopes;
+        }
+        if let Some(disabled) = update.disabled {
+            user.disabled = disabled;
+        }
+        user.updated_at = self.now();
+        if !store.update_user(&user).await? {
+            return Ok(None);
+        }
+        if user.disabled {
+            store.revoke_user_refresh(&user.id).await?;
+        }
+        Ok(Some(user))
+    }
+
+    /// The user with this id.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn user(&self, id: &str) -> Result<Option<User>, IssuerError> {
+        self.inner.store.user(id).await
+    }
+
+    /// Every user.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn users(&self) -> Result<Vec<User>, IssuerError> {
+        self.inner.store.list_users().await
+    }
+
+    /// Deletes a user and their refresh tokens; `false` for an unknown id.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn delete_user(&self, id: &str) -> Result<bool, IssuerError> {
+        self.inner.store.delete_user(id).await
+    }
+
+    /// On first start: when the store has no user at all, creates `username` with scope
+    /// `admin` and `password` (or a random one), and returns the password it used. `None` when
+    /// users exist (nothing changed).
+    ///
+    /// # Errors
+    /// As [`create_user`](Self::create_user).
+    pub async fn bootstrap_admin(
+        &self,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<Option<String>, IssuerError> {
+        if self.inner.store.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let password = match password {
+            Some(p) => p.to_owned(),
+            None => random_token(18)?,
+        };
+        self.create_user(username, &password, vec!["admin".into()])
+            .await?;
+        Ok(Some(password))
+    }
+}
+
+impl IssuerBuilder {
+    /// How long access tokens live (default 10 minutes). Keep it short: they cannot be
+    /// revoked before they expire.
+    pub fn access_token_lifetime(mut self, ttl: Duration) -> Self {
+        self.access_ttl = ttl;
+        self
+    }
+
+    /// How long a refresh token works unused (default 30 days); each use replaces it.
+    pub fn refresh_token_lifetime(mut self, ttl: Duration) -> Self {
+        self.refresh_ttl = ttl;
+        self
+    }
+
+    /// The OAuth clients.
+    pub fn clients(mut self, clients: Clients) -> Self {
+        self.clients = clients;
+        self
+    }
+
+    /// The password hashing parameters (default [`Passwords::new`]).
+    pub fn passwords(mut self, passwords: Passwords) -> Self {
+        self.passwords = Some(passwords);
+        self
+    }
+
+    /// The backoff against password guessing (default [`Backoff::default`]).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The signing keys' algorithm and rotation schedule; its maximum token lifetime is set to
+    /// the access tokens' lifetime.
+    pub fn rotation(mut self, policy: RotationPolicy) -> Self {
+        self.rotation = policy;
+        self
+    }
+
+    /// The clock (tests).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Checks the settings, loads (or creates) the signing keys and starts their rotation.
+    ///
+    /// # Errors
+    /// A malformed issuer URL or audience, a zero lifetime, an invalid rotation policy, keys
+    /// that do not unseal with `sealing` (the wrong `ISSUER_KEY`), or a store failure.
+    pub async fn build(
+        self,
+        store: Arc<dyn IssuerStore>,
+        sealing: SealingKey,
+    ) -> Result<Issuer, IssuerError> {
+        check_issuer_url(&self.issuer)?;
+        if self.audience.is_empty() {
+            return Err(IssuerError::Invalid(
+                "the audience must not be empty".into(),
+            ));
+        }
+        if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
+            return Err(IssuerError::Invalid(
+                "token lifetimes must be more than zero".into(),
+            ));
+        }
+        let passwords = match self.passwords {
+            Some(passwords) => passwords,
+            None => Passwords::new()?,
+        };
+        let policy = self.rotation.max_token_lifetime(self.access_ttl);
+        policy.validate()?;
+        let keys =
+            Keys::start(Arc::clone(&store), sealing, policy, Arc::clone(&self.clock)).await?;
+        Ok(Issuer {
+            inner: Arc::new(Inner {
+                issuer: self.issuer,
+                audience: self.audience,
+                access_ttl: self.access_ttl,
+                refresh_ttl: self.refresh_ttl,
+                clients: self.clients,
+                passwords,
+                backoff: self.backoff,
+                store,
+                keys,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+/// `https://host[:port][/path]`, or `http://` on a loopback host; no query or fragment.
+fn check_issuer_url(issuer: &str) -> Result<(), IssuerError> {
+    let bad = |why: &str| {
+        Err(IssuerError::Invalid(format!(
+            "the issuer URL {issuer:?} {why}"
+        )))
+    };
+    let Ok(url) = url::Url::parse(issuer) else {
+        return bad("is not a URL");
+    };
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return bad("must have no query, fragment or user");
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => bad("must be https (http only on a loopback host)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_are_granted_only_from_what_is_allowed() {
+        let allowed = vec!["read".to_owned(), "write".to_owned()];
+        assert_eq!(grant_scopes(None, &allowed).unwrap(), allowed);
+        assert_eq!(
+            grant_scopes(Some("read read"), &allowed).unwrap(),
+            vec!["read".to_owned()]
+        );
+        assert_eq!(
+            grant_scopes(Some(""), &allowed).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            grant_scopes(Some("read admin"), &allowed)
+                .unwrap_err()
+                .error,
+            "invalid_scope"
+        );
+    }
+
+    #[test]
+    fn issuer_urls_are_https_or_loopback_http() {
+        assert!(check_issuer_url("https://auth.example.com").is_ok());
+        assert!(check_issuer_url("http://127.0.0.1:3000").is_ok());
+        assert!(check_issuer_url("http://localhost:3000").is_ok());
+        assert!(check_issuer_url("http://[::1]:3000").is_ok());
+        assert!(check_issuer_url("http://auth.example.com").is_err());
+        assert!(check_issuer_url("https://auth.example.com/?x=1").is_err());
+        assert!(check_issuer_url("ftp://auth.example.com").is_err());
+        assert!(check_issuer_url("not a url").is_err());
+    }
+
+    #[test]
+    fn usernames_and_scopes_are_checked() {
+        assert!(check_username("alice").is_ok());
+        assert!(check_username("").is_err());
+        assert!(check_username(" alice").is_err());
+        assert!(check_username("a\nb").is_err());
+        assert!(check_scopes(&["read".into()]).is_ok());
+        assert!(check_scopes(&["a b".into()]).is_err());
+        assert!(check_scopes(&[String::new()]).is_err());
+    }
+}
