@@ -127,3 +127,42 @@ impl fmt::Display for OAuthError {
 }
 
 impl std::error::Error for OAuthError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let request = TokenRequest {
+            grant_type: "password".into(),
+            client_id: Some("cli".into()),
+            client_secret: Some("client-secret-value".into()),
+            username: Some("alice".into()),
+            password: Some("password-value".into()),
+            refresh_token: Some("tgr_refresh-value".into()),
+            scope: None,
+        };
+        let shown = format!("{request:?}");
+        for secret in ["client-secret-value", "password-value", "tgr_refresh-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let response = TokenResponse {
+            access_token: "access-value".into(),
+            token_type: "Bearer",
+            expires_in: 600,
+            refresh_token: Some("tgr_refresh-value".into()),
+            scope: "read".into(),
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("access-value") && !shown.contains("tgr_refresh-value"));
+        let user = crate::issuer::User::new(
+            "id",
+            "alice",
+            "$argon2id$v=19$hash-value",
+            vec![],
+            std::time::SystemTime::UNIX_EPOCH,
+        );
+        assert!(!format!("{user:?}").contains("hash-value"));
+    }
+}

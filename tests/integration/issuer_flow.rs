@@ -171,6 +171,23 @@ async fn a_user_signs_in_and_the_verifier_trusts_the_token() {
     let alice_id = created.json()["id"].as_str().expect("id").to_owned();
     assert!(created.json().get("password_hash").is_none());
 
+    let raw = client()
+        .post(format!("{}/oauth/token", f.base))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "cli"),
+            ("username", "alice"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(
+        raw.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
     let reply = f.sign_in("alice", "correct horse battery").await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     let body = reply.json();
