@@ -96,6 +96,7 @@
 //! # Ok(()) }
 //! ```
 
+mod builder;
 mod clients;
 mod discovery;
 mod error;
@@ -114,7 +115,9 @@ mod service;
 mod signing;
 mod sqlite;
 mod store;
+mod users;
 
+pub use builder::IssuerBuilder;
 pub use clients::Clients;
 pub use discovery::{discovery_document, JWKS_PATH};
 pub use error::IssuerError;
@@ -129,6 +132,7 @@ pub use policy::{RotationPolicy, JWKS_MAX_AGE};
 pub use postgres::PostgresIssuerStore;
 pub use records::{Failures, RefreshRecord, RefreshUse, SigningAlgorithm, StoredSigningKey, User};
 pub use seal::SealingKey;
-pub use service::{Issuer, IssuerBuilder, UserUpdate};
+pub use service::Issuer;
 pub use sqlite::SqliteStore;
 pub use store::{IssuerStore, StoreResult};
+pub use users::UserUpdate;

@@ -1,5 +1,5 @@
-//! [`Issuer`]: the token service: its settings, the grants (password, client credentials,
-//! refresh with rotation and reuse detection), revocation, and access-token minting.
+//! [`Issuer`]: the token service: the grants (password, client credentials, refresh with
+//! rotation and reuse detection), revocation, and access-token minting.
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,11 +16,9 @@ use super::keys::Keys;
 use super::lockout::Backoff;
 use super::oauth::{OAuthError, TokenRequest, TokenResponse};
 use super::password::{PasswordCheck, Passwords};
-use super::policy::RotationPolicy;
 use super::records::{RefreshRecord, RefreshUse, User};
-use super::seal::SealingKey;
 use super::{discovery, IssuerError, IssuerStore};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
 
 /// The prefix of refresh tokens, so secret scanners (and people) can tell them apart.
 const REFRESH_PREFIX: &str = "tgr_";
@@ -44,20 +42,20 @@ const REFRESH_PREFIX: &str = "tgr_";
 /// ```
 #[derive(Clone)]
 pub struct Issuer {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    issuer: String,
-    audience: String,
-    access_ttl: Duration,
-    refresh_ttl: Duration,
-    clients: Clients,
-    passwords: Passwords,
-    backoff: Backoff,
-    store: Arc<dyn IssuerStore>,
-    keys: Keys,
-    clock: Arc<dyn Clock>,
+pub(super) struct Inner {
+    pub(super) issuer: String,
+    pub(super) audience: String,
+    pub(super) access_ttl: Duration,
+    pub(super) refresh_ttl: Duration,
+    pub(super) clients: Clients,
+    pub(super) passwords: Passwords,
+    pub(super) backoff: Backoff,
+    pub(super) store: Arc<dyn IssuerStore>,
+    pub(super) keys: Keys,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Issuer {
@@ -70,59 +68,11 @@ impl fmt::Debug for Issuer {
     }
 }
 
-/// Configures an [`Issuer`].
-#[must_use]
-pub struct IssuerBuilder {
-    issuer: String,
-    audience: String,
-    access_ttl: Duration,
-    refresh_ttl: Duration,
-    clients: Clients,
-    passwords: Option<Passwords>,
-    backoff: Backoff,
-    rotation: RotationPolicy,
-    clock: Arc<dyn Clock>,
-}
-
-impl fmt::Debug for IssuerBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuerBuilder")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Changes to a user, for [`Issuer::update_user`]; `None` leaves a field as it is.
-#[derive(Default, Clone)]
-#[non_exhaustive]
-pub struct UserUpdate {
-    /// A new username.
-    pub username: Option<String>,
-    /// A new password (checked like a new one, hashed with the current parameters).
-    pub password: Option<String>,
-    /// New scopes.
-    pub scopes: Option<Vec<String>>,
-    /// Disable (their refresh tokens are revoked) or enable.
-    pub disabled: Option<bool>,
-}
-
-impl fmt::Debug for UserUpdate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserUpdate")
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("scopes", &self.scopes)
-            .field("disabled", &self.disabled)
-            .finish()
-    }
-}
-
-fn unix(at: SystemTime) -> u64 {
+pub(super) fn unix(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-fn random_token(bytes: usize) -> Result<String, IssuerError> {
+pub(super) fn random_token(bytes: usize) -> Result<String, IssuerError> {
     let mut buf = vec![0; bytes];
     SystemRandom::new()
         .fill(&mut buf)
@@ -135,39 +85,6 @@ fn sha256(text: &str) -> [u8; 32] {
     out.copy_from_slice(digest(&SHA256, text.as_bytes()).as_ref());
     out
 }
-
-/// Scopes are RFC 6749 `scope-token`s: printable ASCII without space, `"` or `\`.
-fn check_scopes(scopes: &[String]) -> Result<(), IssuerError> {
-    for scope in scopes {
-        let ok = !scope.is_empty()
-            && scope.len() <= 128
-            && scope
-                .bytes()
-                .all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\');
-        if !ok {
-            return Err(IssuerError::Invalid(format!(
-                "scope {scope:?} is malformed: printable ASCII without spaces, quotes or backslashes"
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn check_username(username: &str) -> Result<(), IssuerError> {
-    let ok = !username.is_empty()
-        && username.len() <= 128
-        && !username.chars().any(char::is_control)
-        && username.trim() == username;
-    if ok {
-        Ok(())
-    } else {
-        Err(IssuerError::Invalid(
-            "the username must be 1 to 128 bytes, without control characters or surrounding spaces"
-                .into(),
-        ))
-    }
-}
-
 /// The scopes granted: all of `allowed` when nothing is requested, else the requested ones,
 /// each of which must be allowed.
 fn grant_scopes(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, OAuthError> {
@@ -192,26 +109,7 @@ fn store_failed(error: &IssuerError) -> OAuthError {
     tracing::warn!(target: "tollgate::issuer", %error, "issuer store failed");
     OAuthError::unavailable()
 }
-
 impl Issuer {
-    /// An issuer at `issuer` (its base URL, the tokens' `iss`: `https`, or `http` on a loopback
-    /// host for development) whose access tokens are for `audience`. Defaults: access tokens
-    /// live 10 minutes, refresh tokens 30 days (each use rotates it), no clients, Argon2id with
-    /// OWASP's parameters, the default backoff, ES256 keys rotated every 30 days.
-    pub fn builder(issuer: impl Into<String>, audience: impl Into<String>) -> IssuerBuilder {
-        IssuerBuilder {
-            issuer: issuer.into().trim_end_matches('/').to_owned(),
-            audience: audience.into(),
-            access_ttl: Duration::from_secs(600),
-            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
-            clients: Clients::new(),
-            passwords: None,
-            backoff: Backoff::default(),
-            rotation: RotationPolicy::new(),
-            clock: Arc::new(SystemClock),
-        }
-    }
-
     /// The issuer URL (the tokens' `iss`).
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
@@ -222,7 +120,7 @@ impl Issuer {
         &self.inner.audience
     }
 
-    fn now(&self) -> SystemTime {
+    pub(super) fn now(&self) -> SystemTime {
         self.inner.clock.now()
     }
 
@@ -520,236 +418,6 @@ impl Issuer {
         }
         Ok(())
     }
-
-    /// Creates a user with a new random id and an Argon2id hash of `password`.
-    ///
-    /// # Errors
-    /// [`IssuerError::Invalid`] for a bad username, password or scope;
-    /// [`IssuerError::Conflict`] for a taken username; a store failure.
-    pub async fn create_user(
-        &self,
-        username: &str,
-        password: &str,
-        scopes: Vec<String>,
-    ) -> Result<User, IssuerError> {
-        check_username(username)?;
-        super::password::check_new_password(password)?;
-        check_scopes(&scopes)?;
-        let hash = self.hash(password).await?;
-        let user = User::new(random_token(16)?, username, hash, scopes, self.now());
-        self.inner.store.create_user(&user).await?;
-        Ok(user)
-    }
-
-    async fn hash(&self, password: &str) -> Result<String, IssuerError> {
-        let passwords = self.inner.passwords.clone();
-        let password = password.to_owned();
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
-            .await
-            .map_err(|_| IssuerError::Crypto("password hashing was interrupted".into()))?
-    }
-
-    /// Changes a user; disabling one revokes their refresh tokens. `None` for an unknown id.
-    ///
-    /// # Errors
-    /// As [`create_user`](Self::create_user).
-    pub async fn update_user(
-        &self,
-        id: &str,
-        update: UserUpdate,
-    ) -> Result<Option<User>, IssuerError> {
-        let store = &self.inner.store;
-        let Some(mut user) = store.user(id).await? else {
-            return Ok(None);
-        };
-        if let Some(username) = update.username {
-            check_username(&username)?;
-            user.username = username;
-        }
-        if let Some(password) = update.password {
-            super::password::check_new_password(&password)?;
-            user.password_hash = self.hash(&password).await?;
-        }
-        if let Some(scopes) = update.scopes {
-            check_scopes(&scopes)?;
-            user.scopes = scopes;
-        }
-        if let Some(disabled) = update.disabled {
-            user.disabled = disabled;
-        }
-        user.updated_at = self.now();
-        if !store.update_user(&user).await? {
-            return Ok(None);
-        }
-        if user.disabled {
-            store.revoke_user_refresh(&user.id).await?;
-        }
-        Ok(Some(user))
-    }
-
-    /// The user with this id.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn user(&self, id: &str) -> Result<Option<User>, IssuerError> {
-        self.inner.store.user(id).await
-    }
-
-    /// Every user.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn users(&self) -> Result<Vec<User>, IssuerError> {
-        self.inner.store.list_users().await
-    }
-
-    /// Deletes a user and their refresh tokens; `false` for an unknown id.
-    ///
-    /// # Errors
-    /// A store failure.
-    pub async fn delete_user(&self, id: &str) -> Result<bool, IssuerError> {
-        self.inner.store.delete_user(id).await
-    }
-
-    /// On first start: when the store has no user at all, creates `username` with scope
-    /// `admin` and `password` (or a random one), and returns the password it used. `None` when
-    /// users exist (nothing changed).
-    ///
-    /// # Errors
-    /// As [`create_user`](Self::create_user).
-    pub async fn bootstrap_admin(
-        &self,
-        username: &str,
-        password: Option<&str>,
-    ) -> Result<Option<String>, IssuerError> {
-        if self.inner.store.count_users().await? > 0 {
-            return Ok(None);
-        }
-        let password = match password {
-            Some(p) => p.to_owned(),
-            None => random_token(18)?,
-        };
-        self.create_user(username, &password, vec!["admin".into()])
-            .await?;
-        Ok(Some(password))
-    }
-}
-
-impl IssuerBuilder {
-    /// How long access tokens live (default 10 minutes). Keep it short: they cannot be
-    /// revoked before they expire.
-    pub fn access_token_lifetime(mut self, ttl: Duration) -> Self {
-        self.access_ttl = ttl;
-        self
-    }
-
-    /// How long a refresh token works unused (default 30 days); each use replaces it.
-    pub fn refresh_token_lifetime(mut self, ttl: Duration) -> Self {
-        self.refresh_ttl = ttl;
-        self
-    }
-
-    /// The OAuth clients.
-    pub fn clients(mut self, clients: Clients) -> Self {
-        self.clients = clients;
-        self
-    }
-
-    /// The password hashing parameters (default [`Passwords::new`]).
-    pub fn passwords(mut self, passwords: Passwords) -> Self {
-        self.passwords = Some(passwords);
-        self
-    }
-
-    /// The backoff against password guessing (default [`Backoff::default`]).
-    pub fn backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
-    /// The signing keys' algorithm and rotation schedule; its maximum token lifetime is set to
-    /// the access tokens' lifetime.
-    pub fn rotation(mut self, policy: RotationPolicy) -> Self {
-        self.rotation = policy;
-        self
-    }
-
-    /// The clock (tests).
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Checks the settings, loads (or creates) the signing keys and starts their rotation.
-    ///
-    /// # Errors
-    /// A malformed issuer URL or audience, a zero lifetime, an invalid rotation policy, keys
-    /// that do not unseal with `sealing` (the wrong `ISSUER_KEY`), or a store failure.
-    pub async fn build(
-        self,
-        store: Arc<dyn IssuerStore>,
-        sealing: SealingKey,
-    ) -> Result<Issuer, IssuerError> {
-        check_issuer_url(&self.issuer)?;
-        if self.audience.is_empty() {
-            return Err(IssuerError::Invalid(
-                "the audience must not be empty".into(),
-            ));
-        }
-        if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
-            return Err(IssuerError::Invalid(
-                "token lifetimes must be more than zero".into(),
-            ));
-        }
-        let passwords = match self.passwords {
-            Some(passwords) => passwords,
-            None => Passwords::new()?,
-        };
-        let policy = self.rotation.max_token_lifetime(self.access_ttl);
-        policy.validate()?;
-        let keys =
-            Keys::start(Arc::clone(&store), sealing, policy, Arc::clone(&self.clock)).await?;
-        Ok(Issuer {
-            inner: Arc::new(Inner {
-                issuer: self.issuer,
-                audience: self.audience,
-                access_ttl: self.access_ttl,
-                refresh_ttl: self.refresh_ttl,
-                clients: self.clients,
-                passwords,
-                backoff: self.backoff,
-                store,
-                keys,
-                clock: self.clock,
-            }),
-        })
-    }
-}
-
-/// `https://host[:port][/path]`, or `http://` on a loopback host; no query or fragment.
-fn check_issuer_url(issuer: &str) -> Result<(), IssuerError> {
-    let bad = |why: &str| {
-        Err(IssuerError::Invalid(format!(
-            "the issuer URL {issuer:?} {why}"
-        )))
-    };
-    let Ok(url) = url::Url::parse(issuer) else {
-        return bad("is not a URL");
-    };
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-        return bad("must have no query, fragment or user");
-    }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(domain)) => domain == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => bad("must be https (http only on a loopback host)"),
-    }
 }
 
 #[cfg(test)]
@@ -774,28 +442,5 @@ mod tests {
                 .error,
             "invalid_scope"
         );
-    }
-
-    #[test]
-    fn issuer_urls_are_https_or_loopback_http() {
-        assert!(check_issuer_url("https://auth.example.com").is_ok());
-        assert!(check_issuer_url("http://127.0.0.1:3000").is_ok());
-        assert!(check_issuer_url("http://localhost:3000").is_ok());
-        assert!(check_issuer_url("http://[::1]:3000").is_ok());
-        assert!(check_issuer_url("http://auth.example.com").is_err());
-        assert!(check_issuer_url("https://auth.example.com/?x=1").is_err());
-        assert!(check_issuer_url("ftp://auth.example.com").is_err());
-        assert!(check_issuer_url("not a url").is_err());
-    }
-
-    #[test]
-    fn usernames_and_scopes_are_checked() {
-        assert!(check_username("alice").is_ok());
-        assert!(check_username("").is_err());
-        assert!(check_username(" alice").is_err());
-        assert!(check_username("a\nb").is_err());
-        assert!(check_scopes(&["read".into()]).is_ok());
-        assert!(check_scopes(&["a b".into()]).is_err());
-        assert!(check_scopes(&[String::new()]).is_err());
     }
 }
