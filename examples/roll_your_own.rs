@@ -53,12 +53,24 @@ fn database_from_env() -> Result<Database, String> {
             return Err("DATABASE_URL: sqlite:// needs a path, e.g. sqlite://users.db".into());
         }
         // `sqlite:///abs/path` keeps its leading `/`; `sqlite://rel/path` is relative.
-        return Ok(Database::Sqlite(PathBuf::from(path)));
+        return sqlite(PathBuf::from(path));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Database::Postgres(url));
     }
     Err("DATABASE_URL must start with sqlite:// or postgres://".into())
+}
+
+/// A SQLite file, created if missing; its folder must exist. Checked here so that a missing
+/// folder is reported as `DATABASE_URL`, not as a failure to write the generated `ISSUER_KEY`.
+fn sqlite(path: PathBuf) -> Result<Database, String> {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() && !folder.is_dir() => Err(format!(
+            "DATABASE_URL: the folder {} does not exist",
+            folder.display()
+        )),
+        _ => Ok(Database::Sqlite(path)),
+    }
 }
 
 /// The key that seals the signing keys: `ISSUER_KEY`, or (SQLite only) one generated once and

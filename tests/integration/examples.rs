@@ -36,14 +36,21 @@ pub(crate) fn start(
     done: impl Fn(&[String]) -> bool,
 ) -> (Running, Vec<String>) {
     let mut command = Command::new(example(name));
-    command
-        .env("ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    command.env("ADDR", "127.0.0.1:0").env("RUST_LOG", "warn");
     for (k, v) in env {
         command.env(k, v);
     }
+    start_command(name, command, done)
+}
+
+/// As [`start`], for a command the caller has prepared (working directory, variables removed):
+/// its stdout is piped and collected until `done` says enough, its stderr discarded.
+pub(crate) fn start_command(
+    name: &str,
+    mut command: Command,
+    done: impl Fn(&[String]) -> bool,
+) -> (Running, Vec<String>) {
+    command.stdout(Stdio::piped()).stderr(Stdio::null());
     let mut child = command.spawn().unwrap_or_else(|e| {
         panic!("spawn {name}: {e} (run through `cargo test`, which builds examples)")
     });

@@ -50,6 +50,8 @@ mod providers;
 mod refresh;
 mod rejections;
 mod revocation;
+#[cfg(feature = "issuer")]
+mod roll_your_own;
 mod secrets;
 mod seed;
 mod support;
