@@ -195,7 +195,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .merge(tollgate::issuer::admin_router(issuer.clone(), auth))
         .merge(tollgate::issuer::router(issuer));
     let listener = tokio::net::TcpListener::from_std(std_listener)?;
-    println!("roll_your_own listening on {base} (issuer {base}, audience {audience})");
     println!("create a user (with an admin token) and get a token (ADMIN_PASSWORD: the administrator's password):");
     println!(
         "  ADMIN=$(curl -s {base}/oauth/token -d grant_type=password -d client_id=cli -d username=admin --data-urlencode password=\"$ADMIN_PASSWORD\" | jq -r .access_token)"
@@ -207,6 +206,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         "  TOKEN=$(curl -s {base}/oauth/token -d grant_type=password -d client_id=cli -d username=alice --data-urlencode 'password=correct horse battery' | jq -r .access_token)"
     );
     println!("  curl -s {base}/me -H \"Authorization: Bearer $TOKEN\"");
+    // Last: whoever reads the output up to this line may stop reading there.
+    println!("roll_your_own listening on {base} (issuer {base}, audience {audience})");
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::examples::{base_url, example, start_command, Running};
+use crate::examples::{example, start_command, Running};
 use crate::support::*;
 
 const NAME: &str = "roll_your_own";
@@ -61,6 +61,16 @@ fn serve(dir: &Path, env: &[(&str, &str)]) -> (Running, Vec<String>) {
     start_command(NAME, command(dir, env), |lines| {
         lines.iter().any(|l| l.contains("listening on"))
     })
+}
+
+/// The base URL from the `listening on` line (the curl lines above it name endpoints).
+fn listening_url(lines: &[String]) -> String {
+    lines
+        .iter()
+        .find_map(|l| l.split("listening on ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a listening line")
+        .to_owned()
 }
 
 /// Runs the example where it should refuse to start: its exit status and stderr.
@@ -186,7 +196,7 @@ async fn assert_me(base: &str, token: &str, subject: &str, audience: &str) {
 async fn roll_your_own_on_sqlite_with_no_configuration() {
     let dir = TempDir::new("bare");
     let (running, lines) = serve(dir.path(), &[]);
-    let base = base_url(&lines);
+    let base = listening_url(&lines);
     let admin_password = printed_password(&lines).expect("the administrator's password, printed");
     let database = dir.path().join("roll-your-own.db");
     assert!(database.is_file(), "{}", database.display());
@@ -247,7 +257,7 @@ async fn roll_your_own_on_sqlite_with_no_configuration() {
     drop(running);
     let addr = same_addr(&base);
     let (_running, lines) = serve(dir.path(), &[("ADDR", &addr)]);
-    assert_eq!(base_url(&lines), base);
+    assert_eq!(listening_url(&lines), base);
     assert!(!created_admin(&lines), "no second administrator: {lines:?}");
     assert_me(&base, &alice, &alice_id, "roll-your-own-api").await;
     let (again, _) = signed_in(&base, "alice", USER_PASSWORD).await;
@@ -272,7 +282,7 @@ async fn roll_your_own_database_url_forms() {
         created_admin(&lines) && printed_password(&lines).is_none(),
         "{lines:?}"
     );
-    let base = base_url(&lines);
+    let base = listening_url(&lines);
     let (admin, _) = signed_in(&base, "admin", ADMIN_PASSWORD).await;
     let alice_id = created_user(&base, &admin, "alice", &["read"]).await;
     let (alice, _) = signed_in(&base, "alice", USER_PASSWORD).await;
@@ -289,7 +299,7 @@ async fn roll_your_own_database_url_forms() {
     ];
     let (_running, lines) = serve(dir.path(), &env);
     assert!(absolute.is_file(), "{}", absolute.display());
-    let base = base_url(&lines);
+    let base = listening_url(&lines);
     let (admin, _) = signed_in(&base, "admin", ADMIN_PASSWORD).await;
     let bob_id = created_user(&base, &admin, "bob", &[]).await;
     let (bob, _) = signed_in(&base, "bob", USER_PASSWORD).await;
@@ -322,7 +332,7 @@ async fn roll_your_own_on_postgres() {
     ];
     let (running, lines) = serve(dir.path(), &env);
     assert!(created_admin(&lines), "{lines:?}");
-    let base = base_url(&lines);
+    let base = listening_url(&lines);
     let (admin, _) = signed_in(&base, "admin", ADMIN_PASSWORD).await;
     let alice_id = created_user(&base, &admin, "alice", &["read"]).await;
     let (alice, _) = signed_in(&base, "alice", USER_PASSWORD).await;
