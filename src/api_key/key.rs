@@ -108,13 +108,18 @@ impl ApiKey {
     }
 }
 
-pub(super) fn check_id(id: &str) -> Result<(), ConfigError> {
-    let ok = !id.is_empty()
+/// An identifier safe to log and to use as a subject: 1 to 128 letters, digits, `.`, `_`, `-`
+/// or `:` (API key owners and ids, OAuth client ids).
+pub(crate) fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 128
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'))
+}
+
+pub(super) fn check_id(id: &str) -> Result<(), ConfigError> {
+    if is_plain_id(id) {
         Ok(())
     } else {
         Err(ConfigError::Invalid(format!(

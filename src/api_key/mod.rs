@@ -117,6 +117,8 @@ mod provider;
 mod store;
 
 pub(crate) use format::looks_like_api_key;
+#[cfg(feature = "issuer")]
+pub(crate) use key::is_plain_id;
 pub use format::KeyId;
 pub use key::{ApiKey, GeneratedKey};
 pub use provider::{ApiKeys, ApiKeysBuilder};

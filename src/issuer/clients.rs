@@ -43,12 +43,7 @@ pub(crate) enum Authenticated {
 }
 
 fn check_id(id: &str) -> Result<(), IssuerError> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
-    if ok {
+    if crate::api_key::is_plain_id(id) {
         Ok(())
     } else {
         Err(IssuerError::Invalid(format!(
