@@ -117,9 +117,9 @@ mod provider;
 mod store;
 
 pub(crate) use format::looks_like_api_key;
+pub use format::KeyId;
 #[cfg(feature = "issuer")]
 pub(crate) use key::is_plain_id;
-pub use format::KeyId;
 pub use key::{ApiKey, GeneratedKey};
 pub use provider::{ApiKeys, ApiKeysBuilder};
 pub use store::{KeyState, KeyStore, MemoryStore, StoreError, StoredKey};

@@ -143,6 +143,9 @@ impl IssuerBuilder {
                 store,
                 keys,
                 clock: self.clock,
+                hashing: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+                ),
             }),
         })
     }

@@ -56,6 +56,33 @@ pub(super) struct Inner {
     pub(super) store: Arc<dyn IssuerStore>,
     pub(super) keys: Keys,
     pub(super) clock: Arc<dyn Clock>,
+    /// Argon2id computations running at once: each takes 19 MiB and a core, so an unbounded
+    /// number (one per request on the blocking pool) would let a flood of sign-ins exhaust
+    /// memory.
+    pub(super) hashing: tokio::sync::Semaphore,
+}
+
+/// The most a request waits for a turn to hash, before the answer is 503.
+const HASHING_WAIT: Duration = Duration::from_secs(5);
+
+impl Issuer {
+    /// Runs `work` (an Argon2id hash or verification) on the blocking pool, at most one per
+    /// core at once; `None` when no turn came within [`HASHING_WAIT`].
+    pub(super) async fn argon2<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Passwords) -> T + Send + 'static,
+    ) -> Option<T> {
+        let permit = tokio::time::timeout(HASHING_WAIT, self.inner.hashing.acquire())
+            .await
+            .ok()?
+            .ok()?;
+        let passwords = self.inner.passwords.clone();
+        let result = tokio::task::spawn_blocking(move || work(&passwords))
+            .await
+            .ok();
+        drop(permit);
+        result
+    }
 }
 
 impl fmt::Debug for Issuer {
@@ -200,14 +227,12 @@ impl Issuer {
             .map_err(|e| store_failed(&e))?;
         // Always one Argon2id verification, with a dummy hash for an unknown user, so a missing
         // user, a disabled one and a wrong password take the same time and give the same answer.
-        let check = {
-            let passwords = self.inner.passwords.clone();
-            let stored = user.as_ref().map(|u| u.password_hash.clone());
-            let password = password.clone();
-            tokio::task::spawn_blocking(move || passwords.verify(stored.as_deref(), &password))
-                .await
-                .map_err(|_| OAuthError::unavailable())?
-        };
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        let password_copy = password.clone();
+        let check = self
+            .argon2(move |passwords| passwords.verify(stored.as_deref(), &password_copy))
+            .await
+            .ok_or_else(OAuthError::unavailable)?;
         let user = match (user, check) {
             (Some(user), PasswordCheck::Valid { needs_rehash }) if !user.disabled => {
                 if needs_rehash {
@@ -235,10 +260,11 @@ impl Issuer {
     /// Stores a new hash made with the current parameters; a failure only logs (the sign-in
     /// succeeded either way).
     async fn rehash(&self, user: &User, password: &str) {
-        let passwords = self.inner.passwords.clone();
         let password = password.to_owned();
-        let hashed = tokio::task::spawn_blocking(move || passwords.hash(&password)).await;
-        if let Ok(Ok(hash)) = hashed {
+        let hashed = self
+            .argon2(move |passwords| passwords.hash(&password))
+            .await;
+        if let Some(Ok(hash)) = hashed {
             let mut updated = user.clone();
             updated.password_hash = hash;
             updated.updated_at = self.now();

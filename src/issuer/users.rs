@@ -83,11 +83,12 @@ impl Issuer {
     }
 
     async fn hash(&self, password: &str) -> Result<String, IssuerError> {
-        let passwords = self.inner.passwords.clone();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || passwords.hash(&password))
+        self.argon2(move |passwords| passwords.hash(&password))
             .await
-            .map_err(|_| IssuerError::Crypto("password hashing was interrupted".into()))?
+            .ok_or_else(|| {
+                IssuerError::Store("too many passwords are being hashed; retry".into())
+            })?
     }
 
     /// Changes a user; disabling one revokes their refresh tokens. `None` for an unknown id.
