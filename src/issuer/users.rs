@@ -171,9 +171,15 @@ impl Issuer {
             Some(p) => p.to_owned(),
             None => random_token(18)?,
         };
-        self.create_user(username, &password, vec!["admin".into()])
-            .await?;
-        Ok(Some(password))
+        match self
+            .create_user(username, &password, vec!["admin".into()])
+            .await
+        {
+            Ok(_) => Ok(Some(password)),
+            // Another process sharing the store created it first.
+            Err(IssuerError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -505,3 +505,24 @@ async fn the_admin_api_needs_the_admin_scope_and_manages_users() {
         404
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_starting_on_an_empty_store_create_one_administrator() {
+    let store: Arc<dyn IssuerStore> = Arc::new(tollgate::issuer::MemoryIssuerStore::new());
+    let (sealing, _) = SealingKey::generate().expect("sealing key");
+    let build = || {
+        Issuer::builder("http://127.0.0.1:1", AUDIENCE).build(Arc::clone(&store), sealing.clone())
+    };
+    let (a, b) = (build().await.expect("a"), build().await.expect("b"));
+    let (first, second) = tokio::join!(
+        a.bootstrap_admin("admin", Some("admin-password-1")),
+        b.bootstrap_admin("admin", Some("admin-password-1"))
+    );
+    let created = [first.expect("a"), second.expect("b")];
+    assert_eq!(
+        created.iter().filter(|c| c.is_some()).count(),
+        1,
+        "{created:?}"
+    );
+    assert_eq!(a.users().await.expect("users").len(), 1);
+}
