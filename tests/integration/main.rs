@@ -29,6 +29,8 @@ mod issuer_flow;
 mod issuer_keys;
 #[cfg(feature = "issuer")]
 mod issuer_store;
+#[cfg(feature = "issuer")]
+mod issuer_vectors;
 mod jwks;
 #[cfg(feature = "lambda")]
 mod lambda;
