@@ -2,6 +2,7 @@
 //! endpoints ([`router`]), and the administrators' user API ([`admin_router`]), which cannot be
 //! mounted without an authentication layer.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -188,8 +189,16 @@ fn read_basic(value: &HeaderValue) -> Result<(String, String), OAuthError> {
 async fn token(
     State(issuer): State<Issuer>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let Ok(Form(form)) = form else {
+        return oauth_error(
+            &OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded parameters",
+            ),
+            false,
+        );
+    };
     let request = match read_request(&headers, form) {
         Ok(request) => request,
         Err(error) => return oauth_error(&error, false),
@@ -213,8 +222,16 @@ async fn token(
 async fn revoke(
     State(issuer): State<Issuer>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let Ok(Form(form)) = form else {
+        return oauth_error(
+            &OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded parameters",
+            ),
+            false,
+        );
+    };
     let request = match read_request(&headers, form) {
         Ok(request) => request,
         Err(error) => return oauth_error(&error, false),

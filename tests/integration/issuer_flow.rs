@@ -405,6 +405,19 @@ async fn machines_use_client_credentials_and_errors_follow_rfc_6749() {
             "invalid_client",
         ),
     ];
+    // Not a form at all: still an RFC 6749 answer, not the framework's.
+    let json_body = send(
+        client()
+            .post(format!("{}/oauth/token", f.base))
+            .json(&json!({"grant_type": "password"})),
+    )
+    .await;
+    assert_eq!(
+        (json_body.status, json_body.json()["error"].clone()),
+        (400, json!("invalid_request")),
+        "{}",
+        json_body.body
+    );
     for (form, status, error) in cases {
         let reply = f.token(form).await;
         assert_eq!(
