@@ -209,6 +209,13 @@ impl Issuer {
                 "username and password are required",
             ));
         };
+        // Longer than any username or password can be (users.rs): refused before any work, and
+        // without a failure row for a made-up name (which reveals nothing: the limits are public).
+        if username.is_empty() || username.len() > 128 || password.len() > 1024 {
+            return Err(OAuthError::invalid_request(
+                "username must be 1 to 128 bytes and password at most 1024",
+            ));
+        }
         let store = &self.inner.store;
         let now = self.now();
         let failures = store

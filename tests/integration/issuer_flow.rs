@@ -405,6 +405,16 @@ async fn machines_use_client_credentials_and_errors_follow_rfc_6749() {
             "invalid_client",
         ),
     ];
+    // Over-long credentials are refused before any hashing or store write.
+    let long_name = "u".repeat(129);
+    let long_password = "p".repeat(1025);
+    for (username, password) in [(long_name.as_str(), "x"), ("admin", long_password.as_str())] {
+        let reply = f.sign_in(username, password).await;
+        assert_eq!(
+            (reply.status, reply.json()["error"].clone()),
+            (400, json!("invalid_request"))
+        );
+    }
     // Not a form at all: still an RFC 6749 answer, not the framework's.
     let json_body = send(
         client()
