@@ -37,6 +37,7 @@ impl fmt::Debug for IssuerBuilder {
             .finish_non_exhaustive()
     }
 }
+
 impl Issuer {
     /// An issuer at `issuer` (its base URL, the tokens' `iss`: `https`, or `http` on a loopback
     /// host for development) whose access tokens are for `audience`. Defaults: access tokens
@@ -150,6 +151,7 @@ impl IssuerBuilder {
         })
     }
 }
+
 /// `https://host[:port][/path]`, or `http://` on a loopback host; no query or fragment.
 fn check_issuer_url(issuer: &str) -> Result<(), IssuerError> {
     let bad = |why: &str| {
@@ -175,6 +177,7 @@ fn check_issuer_url(issuer: &str) -> Result<(), IssuerError> {
         _ => bad("must be https (http only on a loopback host)"),
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,6 +112,7 @@ fn sha256(text: &str) -> [u8; 32] {
     out.copy_from_slice(digest(&SHA256, text.as_bytes()).as_ref());
     out
 }
+
 /// The scopes granted: all of `allowed` when nothing is requested, else the requested ones,
 /// each of which must be allowed.
 fn grant_scopes(requested: Option<&str>, allowed: &[String]) -> Result<Vec<String>, OAuthError> {
@@ -136,6 +137,7 @@ fn store_failed(error: &IssuerError) -> OAuthError {
     tracing::warn!(target: "tollgate::issuer", %error, "issuer store failed");
     OAuthError::unavailable()
 }
+
 impl Issuer {
     /// The issuer URL (the tokens' `iss`).
     pub fn issuer(&self) -> &str {

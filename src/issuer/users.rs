@@ -30,6 +30,7 @@ impl fmt::Debug for UserUpdate {
             .finish()
     }
 }
+
 /// Scopes are RFC 6749 `scope-token`s: printable ASCII without space, `"` or `\`.
 fn check_scopes(scopes: &[String]) -> Result<(), IssuerError> {
     for scope in scopes {
@@ -61,6 +62,7 @@ fn check_username(username: &str) -> Result<(), IssuerError> {
         ))
     }
 }
+
 impl Issuer {
     /// Creates a user with a new random id and an Argon2id hash of `password`.
     ///
