@@ -119,9 +119,15 @@ impl IssuerBuilder {
                 "the audience must not be empty".into(),
             ));
         }
+        let ten_years = Duration::from_secs(10 * 365 * 24 * 3600);
         if self.access_ttl.is_zero() || self.refresh_ttl.is_zero() {
             return Err(IssuerError::Invalid(
                 "token lifetimes must be more than zero".into(),
+            ));
+        }
+        if self.access_ttl > ten_years || self.refresh_ttl > ten_years {
+            return Err(IssuerError::Invalid(
+                "token lifetimes must be at most 10 years".into(),
             ));
         }
         let passwords = match self.passwords {

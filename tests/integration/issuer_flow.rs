@@ -549,3 +549,30 @@ async fn two_processes_starting_on_an_empty_store_create_one_administrator() {
     );
     assert_eq!(a.users().await.expect("users").len(), 1);
 }
+
+#[tokio::test]
+async fn impossible_lifetimes_fail_at_build() {
+    let (sealing, _) = SealingKey::generate().expect("sealing key");
+    for (access, refresh) in [
+        (Duration::ZERO, Duration::from_secs(60)),
+        (Duration::from_secs(60), Duration::MAX),
+        (Duration::MAX, Duration::from_secs(60)),
+    ] {
+        let built = Issuer::builder("http://127.0.0.1:1", AUDIENCE)
+            .access_token_lifetime(access)
+            .refresh_token_lifetime(refresh)
+            .build(
+                Arc::new(tollgate::issuer::MemoryIssuerStore::new()),
+                sealing.clone(),
+            )
+            .await;
+        assert!(built.is_err(), "{access:?} {refresh:?}");
+    }
+    let http = Issuer::builder("http://auth.example.com", AUDIENCE)
+        .build(
+            Arc::new(tollgate::issuer::MemoryIssuerStore::new()),
+            sealing,
+        )
+        .await;
+    assert!(http.unwrap_err().to_string().contains("https"));
+}
