@@ -42,7 +42,7 @@ impl SharedConnection {
     pub(crate) fn new(settings: PostgresSettings, lookup_deadline: Duration) -> Self {
         Self {
             settings,
-            connect_budget: lookup_deadline * 3 / 4,
+            connect_budget: lookup_deadline / 4 * 3,
             slot: Mutex::new(Slot::default()),
         }
     }
