@@ -183,7 +183,7 @@ impl PostgresStoreBuilder {
     /// a lookup (keys) or get 503 (revocations).
     ///
     /// # Errors
-    /// When a duration or `max_cached_keys` is zero.
+    /// When a duration is zero or over a year, or `max_cached_keys` is zero.
     ///
     /// # Panics
     /// Outside a tokio runtime.
@@ -196,9 +196,9 @@ impl PostgresStoreBuilder {
             ("lookup_deadline", l.lookup_deadline),
             ("usage_flush_every", l.usage_flush_every),
         ] {
-            if d.is_zero() {
+            if d.is_zero() || d > Duration::from_secs(365 * 24 * 3600) {
                 return Err(ConfigError::Invalid(format!(
-                    "PostgresStore: {name} must be more than zero"
+                    "PostgresStore: {name} must be more than zero and at most a year"
                 )));
             }
         }

@@ -91,7 +91,11 @@ async fn bounded<T>(
     shared: &Shared,
     work: impl std::future::Future<Output = Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
-    let limit = shared.connection.settings().statement_timeout_value().saturating_mul(2);
+    let limit = shared
+        .connection
+        .settings()
+        .statement_timeout_value()
+        .saturating_mul(2);
     if let Ok(result) = tokio::time::timeout(limit, work).await {
         result
     } else {

@@ -477,3 +477,20 @@ async fn a_database_that_accepts_connections_and_never_answers_gives_503_within_
     ));
     hold.abort();
 }
+
+#[tokio::test]
+async fn impossible_store_limits_fail_at_start() {
+    let settings = || PostgresSettings::from_url("postgres://tollgate@127.0.0.1:1/x").expect("url");
+    let too_long = Duration::from_secs(400 * 24 * 3600);
+    let builders = [
+        PostgresStore::builder(settings()).max_staleness(Duration::ZERO),
+        PostgresStore::builder(settings()).key_ttl(too_long),
+        PostgresStore::builder(settings()).lookup_deadline(Duration::MAX),
+        PostgresStore::builder(settings()).usage_flush_every(Duration::ZERO),
+        PostgresStore::builder(settings()).max_cached_keys(0),
+    ];
+    for builder in builders {
+        assert!(builder.start().is_err());
+    }
+    assert!(PostgresStore::builder(settings()).start().is_ok());
+}
