@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use aws_lc_rs::digest;
 use tokio::sync::OnceCell;
 
 /// SHA-256 of the credential: the credential itself is never kept.
@@ -14,9 +13,7 @@ pub(crate) type Key = [u8; 32];
 
 /// The key of `credential`.
 pub(crate) fn key_of(credential: &str) -> Key {
-    let mut key = [0; 32];
-    key.copy_from_slice(digest::digest(&digest::SHA256, credential.as_bytes()).as_ref());
-    key
+    crate::sha256::sha256(credential)
 }
 
 pub(crate) struct AnswerCache<T> {

@@ -168,6 +168,7 @@ pub mod providers;
 pub mod rejection;
 pub mod resource_metadata;
 pub mod revocation;
+mod sha256;
 
 #[cfg(feature = "axum")]
 pub use crate::axum::{Auth, Authorized};

@@ -7,15 +7,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::format::generate_v2;
 use super::{KeyId, StoredKey};
 use crate::error::ConfigError;
-use aws_lc_rs::digest::{digest, SHA256};
 
 type Digest = [u8; 32];
 
-pub(super) fn sha256(secret: &str) -> Digest {
-    let mut out = [0; 32];
-    out.copy_from_slice(digest(&SHA256, secret.as_bytes()).as_ref());
-    out
-}
+pub(super) use crate::sha256::sha256;
 
 /// Unix seconds (0 before the epoch).
 pub(super) fn unix_secs(at: SystemTime) -> u64 {

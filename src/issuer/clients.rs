@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::sha256::sha256;
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use aws_lc_rs::digest::{digest, SHA256};
 
 use super::IssuerError;
 
@@ -85,8 +85,7 @@ impl Clients {
                 "the secret of client {id} must be at least 32 bytes (generate it)"
             )));
         }
-        let mut secret_sha256 = [0; 32];
-        secret_sha256.copy_from_slice(digest(&SHA256, secret.as_bytes()).as_ref());
+        let secret_sha256 = sha256(secret);
         self.add(
             id,
             Kind::Confidential {
@@ -116,14 +115,11 @@ impl Clients {
                     scopes,
                 },
                 Some(secret),
-            ) => {
-                let presented = digest(&SHA256, secret.as_bytes());
-                verify_slices_are_equal(presented.as_ref(), secret_sha256)
-                    .ok()
-                    .map(|()| Authenticated::Confidential {
-                        scopes: scopes.clone(),
-                    })
-            }
+            ) => verify_slices_are_equal(&sha256(secret), secret_sha256)
+                .ok()
+                .map(|()| Authenticated::Confidential {
+                    scopes: scopes.clone(),
+                }),
             _ => None,
         }
     }

@@ -113,7 +113,16 @@ struct Request {
     client_secret: Option<String>,
 }
 
-fn read_request(headers: &HeaderMap, form: Vec<(String, String)>) -> Result<Request, OAuthError> {
+fn read_request(
+    headers: &HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Request, OAuthError> {
+    // Not a form at all: still an RFC 6749 answer, not the framework's rejection.
+    let Ok(Form(form)) = form else {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded parameters",
+        ));
+    };
     let mut fields = std::collections::BTreeMap::new();
     for (name, value) in form {
         if fields.insert(name.clone(), value).is_some() {
@@ -191,14 +200,6 @@ async fn token(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return oauth_error(
-            &OAuthError::invalid_request(
-                "the body must be application/x-www-form-urlencoded parameters",
-            ),
-            false,
-        );
-    };
     let request = match read_request(&headers, form) {
         Ok(request) => request,
         Err(error) => return oauth_error(&error, false),
@@ -224,14 +225,6 @@ async fn revoke(
     headers: HeaderMap,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return oauth_error(
-            &OAuthError::invalid_request(
-                "the body must be application/x-www-form-urlencoded parameters",
-            ),
-            false,
-        );
-    };
     let request = match read_request(&headers, form) {
         Ok(request) => request,
         Err(error) => return oauth_error(&error, false),

@@ -5,7 +5,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest::{digest, SHA256};
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -19,6 +18,7 @@ use super::password::{PasswordCheck, Passwords};
 use super::records::{RefreshRecord, RefreshUse, User};
 use super::{discovery, IssuerError, IssuerStore};
 use crate::clock::Clock;
+use crate::sha256::sha256;
 
 /// The prefix of refresh tokens, so secret scanners (and people) can tell them apart.
 const REFRESH_PREFIX: &str = "tgr_";
@@ -105,12 +105,6 @@ pub(super) fn random_token(bytes: usize) -> Result<String, IssuerError> {
         .fill(&mut buf)
         .map_err(|_| IssuerError::Crypto("the random number generator failed".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
-}
-
-fn sha256(text: &str) -> [u8; 32] {
-    let mut out = [0; 32];
-    out.copy_from_slice(digest(&SHA256, text.as_bytes()).as_ref());
-    out
 }
 
 /// The scopes granted: all of `allowed` when nothing is requested, else the requested ones,
